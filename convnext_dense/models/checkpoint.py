@@ -1,0 +1,200 @@
+"""Detects the layout of a ConvNeXt checkpoint and converts it to ours.
+
+Layouts (after unwrapping ``state_dict`` / ``model`` and stripping ``module.``):
+
+================  ============================================  ==============================
+layout            tell-tale keys                                what changes
+================  ============================================  ==============================
+``official``      ``stages.0.0.dwconv.weight``                  V2 GRN (1, 1, 1, C) -> (C,);
+                                                                classifier ``norm`` / ``head``
+                                                                dropped
+``mmpretrain``    ``stages.0.0.depthwise_conv.weight``          block names; 1x1-conv MLP
+                                                                weights squeezed; ``head`` dropped
+``timm``          ``stem.0.weight`` (``stem_0`` features_only)  stem / downsample / block names;
+                                                                ``norm_pre`` / ``head`` dropped
+``torchvision``   ``features.0.0.weight``                       ``features.k`` indices; layer
+                                                                scale (C, 1, 1) -> (C,)
+================  ============================================  ==============================
+
+Our own layout is the official one, so our checkpoints convert as ``official``. A full model
+checkpoint (``backbone.`` keys next to neck / head keys) gives its backbone.
+"""
+import re
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import Tensor, nn
+
+StateDict = Dict[str, Tensor]
+
+LAYOUTS = ('official', 'mmpretrain', 'timm', 'torchvision')
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's converted keys or shapes do not fit the model it is loaded into."""
+
+
+def unwrap_state_dict(checkpoint: dict, prefix: Optional[str] = None) -> StateDict:
+    """The backbone tensors of a checkpoint: unwraps ``state_dict`` / ``model``, strips
+    ``module.``, then keeps the keys under ``prefix`` (default: ``backbone.`` if any key has it)
+    with the prefix removed."""
+    for wrapper in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(wrapper), dict):
+            checkpoint = checkpoint[wrapper]
+            break
+    state = {re.sub(r'^module\.', '', k): v for k, v in checkpoint.items() if torch.is_tensor(v)}
+    if prefix is None and any(k.startswith('backbone.') for k in state):
+        prefix = 'backbone.'
+    if prefix:
+        prefix = prefix if prefix.endswith('.') else prefix + '.'
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not state:
+            raise CheckpointMismatchError(f'No checkpoint key starts with prefix {prefix!r}.')
+    return state
+
+
+def detect_layout(state: StateDict) -> str:
+    """Which of :data:`LAYOUTS` a (unwrapped) backbone state dict is in."""
+    keys = list(state)
+    if any(k.startswith('features.') for k in keys):
+        return 'torchvision'
+    if any(k.startswith(('stem.', 'stem_')) for k in keys):
+        return 'timm'
+    if any('.depthwise_conv.' in k for k in keys):
+        return 'mmpretrain'
+    if any('.dwconv.' in k for k in keys):
+        return 'official'
+    raise CheckpointMismatchError(
+        f'Cannot tell the ConvNeXt checkpoint layout (expected one of {LAYOUTS}); '
+        f'first keys: {keys[:5]}')
+
+
+def _rename(state: StateDict, rules: List[Tuple[str, str]], drop: str) -> StateDict:
+    """Applies the first matching (pattern, replacement) rule to each key not matching drop."""
+    out = {}
+    for key, value in state.items():
+        if re.match(drop, key):
+            continue
+        for pattern, replacement in rules:
+            new_key, count = re.subn(pattern, replacement, key)
+            if count:
+                key = new_key
+                break
+        out[key] = value
+    return out
+
+
+def _flatten_block_params(state: StateDict) -> StateDict:
+    """Our block parameters are 1-D / Linear-shaped: squeezes GRN (1,1,1,C), torchvision layer
+    scale (C,1,1) and 1x1-conv MLP weights (out,in,1,1) coming from other layouts."""
+    out = {}
+    for key, value in state.items():
+        if re.search(r'\.(grn\.(gamma|beta)|gamma)$', key):
+            value = value.reshape(-1)
+        elif re.search(r'\.pwconv[12]\.weight$', key) and value.dim() == 4:
+            value = value.flatten(1)
+        out[key] = value
+    return out
+
+
+def convert_official_state_dict(state: StateDict) -> StateDict:
+    """Official ConvNeXt / ConvNeXt-V2 (classification or detection backbone) -> ours."""
+    return _flatten_block_params(_rename(state, [], drop=r'^(norm|head)\.'))
+
+
+def convert_mmpretrain_state_dict(state: StateDict) -> StateDict:
+    """mmpretrain ``ConvNeXt`` (its ``backbone.`` part) -> ours."""
+    rules = [(r'\.depthwise_conv\.', '.dwconv.'), (r'\.pointwise_conv(\d)\.', r'.pwconv\1.')]
+    return _flatten_block_params(_rename(state, rules, drop=r'^head\.'))
+
+
+def convert_timm_state_dict(state: StateDict) -> StateDict:
+    """timm ``convnext_*`` / ``convnextv2_*`` (full or features_only model) -> ours."""
+    rules = [
+        (r'^stem[._](\d)\.', r'downsample_layers.0.\1.'),
+        (r'^stages[._](\d)\.downsample\.', r'downsample_layers.\1.'),
+        (r'^stages[._](\d)\.blocks\.(\d+)\.conv_dw\.', r'stages.\1.\2.dwconv.'),
+        (r'^stages[._](\d)\.blocks\.(\d+)\.mlp\.fc(\d)\.', r'stages.\1.\2.pwconv\3.'),
+        (r'^stages[._](\d)\.blocks\.(\d+)\.mlp\.grn\.weight', r'stages.\1.\2.grn.gamma'),
+        (r'^stages[._](\d)\.blocks\.(\d+)\.mlp\.grn\.bias', r'stages.\1.\2.grn.beta'),
+        (r'^stages[._](\d)\.blocks\.(\d+)\.', r'stages.\1.\2.'),
+    ]
+    return _flatten_block_params(_rename(state, rules, drop=r'^(head|norm_pre)\.'))
+
+
+def _torchvision_rule(match: re.Match) -> str:
+    index, rest = int(match.group(1)), match.group(2)
+    if index == 0:
+        return f'downsample_layers.0.{rest}'
+    if index % 2 == 0:
+        return f'downsample_layers.{index // 2}.{rest}'
+    block, tail = rest.split('.', 1)
+    parts = {'block.0.': 'dwconv.', 'block.2.': 'norm.', 'block.3.': 'pwconv1.',
+             'block.5.': 'pwconv2.', 'layer_scale': 'gamma'}
+    for theirs, ours in parts.items():
+        if tail.startswith(theirs):
+            return f'stages.{index // 2}.{block}.{ours}{tail[len(theirs):]}'
+    return f'stages.{index // 2}.{rest}'
+
+
+def convert_torchvision_state_dict(state: StateDict) -> StateDict:
+    """torchvision ``convnext_*`` -> ours (``features.{0,2,4,6}`` downsample, odd = stages)."""
+    out = {re.sub(r'^features\.(\d+)\.(.*)$', _torchvision_rule, k): v
+           for k, v in state.items() if not k.startswith('classifier.')}
+    return _flatten_block_params(out)
+
+
+CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {
+    'official': convert_official_state_dict,
+    'mmpretrain': convert_mmpretrain_state_dict,
+    'timm': convert_timm_state_dict,
+    'torchvision': convert_torchvision_state_dict,
+}
+
+
+def convert_state_dict(checkpoint: dict, prefix: Optional[str] = None,
+                       layout: Optional[str] = None) -> Tuple[StateDict, str]:
+    """A checkpoint in any supported layout -> (our backbone state dict, detected layout)."""
+    state = unwrap_state_dict(checkpoint, prefix)
+    layout = layout or detect_layout(state)
+    if layout not in CONVERTERS:
+        raise ValueError(f'Unknown checkpoint layout {layout!r}; choose one of {LAYOUTS}.')
+    return CONVERTERS[layout](state), layout
+
+
+def check_fit(model: nn.Module, state: StateDict, source: str,
+              allowed_missing: str = r'^norm\d\.') -> List[str]:
+    """Raises :class:`CheckpointMismatchError` naming missing / unexpected / mis-shaped keys.
+
+    Keys matching ``allowed_missing`` (the per-level output norms, which classification
+    checkpoints do not have) may be missing. Returns those missing keys.
+    """
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    tolerated = [k for k in missing if re.match(allowed_missing, k)]
+    missing = [k for k in missing if k not in tolerated]
+    unexpected = [k for k in state if k not in expected]
+    mis_shaped = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
+                  for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    if missing or unexpected or mis_shaped:
+        raise CheckpointMismatchError(
+            f'Checkpoint {source} does not fit {type(model).__name__}: '
+            f'missing keys {missing}, unexpected keys {unexpected}, '
+            f'shape mismatches {mis_shaped}')
+    return tolerated
+
+
+def load_pretrained_backbone(model: nn.Module, filename: str, prefix: Optional[str] = None,
+                             map_location: str = 'cpu') -> None:
+    """Loads a checkpoint file or URL of any supported layout into a ConvNeXt backbone."""
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    try:
+        state, layout = convert_state_dict(checkpoint, prefix)
+    except CheckpointMismatchError as error:
+        raise CheckpointMismatchError(f'{filename}: {error}') from error
+    left_at_init = check_fit(model, state, filename)
+    model.load_state_dict(state, strict=False)
+    print_log(f'Loaded ConvNeXt backbone weights from {filename} ({layout} layout); '
+              f'left at initialisation: {left_at_init or "nothing"}', logger='current')
