@@ -141,6 +141,14 @@ def _downsample(in_channels: int, out_channels: int) -> nn.Sequential:
         LayerNorm2d(in_channels), nn.Conv2d(in_channels, out_channels, kernel_size=2, stride=2))
 
 
+def _linear_drop_path_rates(max_rate: float, num_blocks: int) -> List[float]:
+    """0 for the first block up to ``max_rate`` for the last (plain floats, so the model can be
+    built on the meta device)."""
+    if num_blocks == 1:
+        return [0.0]
+    return [max_rate * b / (num_blocks - 1) for b in range(num_blocks)]
+
+
 def _normalise_out_indices(out_indices: Union[int, Sequence[int]]) -> Tuple[int, ...]:
     indices = (out_indices, ) if isinstance(out_indices, int) else tuple(out_indices)
     if not indices:
@@ -211,7 +219,7 @@ class ConvNeXt(BaseModule):
         self.downsample_layers = nn.ModuleList(
             [_stem(in_channels, channels[0], stem_patch_size)] +
             [_downsample(channels[i - 1], channels[i]) for i in range(1, NUM_STAGES)])
-        drop_rates = torch.linspace(0, drop_path_rate, sum(self.arch.depths)).tolist()
+        drop_rates = _linear_drop_path_rates(drop_path_rate, sum(self.arch.depths))
         self.stages = nn.ModuleList()
         for i, depth in enumerate(self.arch.depths):
             first = sum(self.arch.depths[:i])

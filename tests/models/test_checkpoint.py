@@ -1,0 +1,246 @@
+"""Checkpoint conversion and numerical parity with the reference implementations.
+
+Random weights are put into timm's, torchvision's and mmpretrain's ConvNeXt (and into an
+official-layout checkpoint written here); converted into ours, the stage features must agree to
+1e-5 (fp32), in eval and for gradients, whether the weights arrive in memory or as a file
+through ``init_cfg=dict(type='Pretrained')``."""
+from dataclasses import dataclass
+from typing import Callable, Dict, List
+
+import pytest
+import timm
+import torch
+import torch.nn.functional as F
+import torchvision
+from mmdet.registry import MODELS
+from mmpretrain.models import ConvNeXt as MMPretrainConvNeXt
+from torch import Tensor, nn
+from torchvision.models.feature_extraction import create_feature_extractor
+
+from convnext_dense.models import ConvNeXt
+from convnext_dense.models.checkpoint import CheckpointMismatchError, convert_state_dict
+
+ATOL = 1e-5
+IMAGE = (2, 3, 64, 64)
+
+
+def randomise(model: nn.Module) -> nn.Module:
+    """Random weights everywhere (layer scale and GRN included), LayerNorm weights near 1."""
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(0, 0.1)
+        for module in model.modules():
+            if isinstance(module, nn.LayerNorm):
+                module.weight.add_(1.0)
+    model.eval()  # mmpretrain's ConvNeXt.eval() returns None, so not `return model.eval()`
+    return model
+
+
+def with_out_norms(features: List[Tensor], ours: ConvNeXt) -> List[Tensor]:
+    """Applies our per-level output LayerNorms to a reference's raw stage outputs."""
+    normed = []
+    for i, feature in zip(ours.out_indices, features):
+        norm = getattr(ours, f'norm{i}')
+        normed.append(F.layer_norm(feature.permute(0, 2, 3, 1), norm.normalized_shape,
+                                   norm.weight, norm.bias, norm.eps).permute(0, 3, 1, 2))
+    return normed
+
+
+@dataclass
+class Reference:
+    """A reference model, how to get its stage features, and our matching constructor args."""
+    model: nn.Module
+    features: Callable[[Tensor], List[Tensor]]
+    ours_kwargs: dict
+    has_out_norms: bool = False
+
+    def file_payload(self) -> dict:
+        return self.model.state_dict()
+
+
+def timm_reference(name: str, **ours_kwargs) -> Reference:
+    model = randomise(timm.create_model(name, features_only=True))
+    return Reference(model, lambda x: list(model(x)), ours_kwargs)
+
+
+def timm_full_reference(name: str, **ours_kwargs) -> Reference:
+    """A classification model (with head), as timm's hub checkpoints are."""
+    model = randomise(timm.create_model(name))
+    return Reference(model, lambda x: model.forward_intermediates(x, intermediates_only=True),
+                     ours_kwargs)
+
+
+def torchvision_reference() -> Reference:
+    model = randomise(torchvision.models.convnext_tiny())
+    nodes = {f'features.{i}': str(i) for i in (1, 3, 5, 7)}
+    extractor = create_feature_extractor(model, return_nodes=nodes)
+    return Reference(model, lambda x: list(extractor(x).values()), dict(arch='tiny'))
+
+
+def mmpretrain_kwargs(v2: bool) -> dict:
+    return dict(arch='atto', use_grn=v2, layer_scale_init_value=0.0 if v2 else 1e-6)
+
+
+class MMPretrainReference(Reference):
+    def file_payload(self) -> dict:
+        # As mmpretrain saves a classifier: a Runner checkpoint of backbone. + head. keys.
+        state = {f'backbone.{k}': v for k, v in self.model.state_dict().items()}
+        state.update({'head.fc.weight': torch.randn(10, 320), 'head.fc.bias': torch.zeros(10)})
+        return dict(meta=dict(epoch=300), state_dict=state)
+
+
+def mmpretrain_reference(v2: bool) -> Reference:
+    kwargs = mmpretrain_kwargs(v2)
+    model = randomise(MMPretrainConvNeXt(out_indices=(0, 1, 2, 3), gap_before_final_norm=False,
+                                         **kwargs))
+    return MMPretrainReference(model, lambda x: list(model(x)), kwargs, has_out_norms=True)
+
+
+class OfficialReference(Reference):
+    def file_payload(self) -> dict:
+        """The official repository's classification checkpoint: {'model': ...} with its own
+        block names, V2 GRN as (1, 1, 1, C), a pooled-feature ``norm`` and a ``head``."""
+        renames = {'.depthwise_conv.': '.dwconv.', '.pointwise_conv1.': '.pwconv1.',
+                   '.pointwise_conv2.': '.pwconv2.'}
+        state = {}
+        for key, value in self.model.state_dict().items():
+            if key.startswith('norm'):
+                continue
+            for theirs, official in renames.items():
+                key = key.replace(theirs, official)
+            state[key] = value.reshape(1, 1, 1, -1) if '.grn.' in key else value
+        state.update({'norm.weight': torch.ones(320), 'norm.bias': torch.zeros(320),
+                      'head.weight': torch.randn(1000, 320), 'head.bias': torch.zeros(1000)})
+        return dict(model=state)
+
+
+def official_reference(v2: bool) -> Reference:
+    """mmpretrain's implementation (same maths) stands in for the official code, which is not
+    a package; its output norms are left at identity, as a classification checkpoint has none."""
+    reference = mmpretrain_reference(v2)
+    with torch.no_grad():
+        for i in range(4):
+            getattr(reference.model, f'norm{i}').reset_parameters()
+    return OfficialReference(reference.model, reference.features, reference.ours_kwargs,
+                             has_out_norms=True)
+
+
+REFERENCES: Dict[str, Callable[[], Reference]] = {
+    'timm-v1-atto': lambda: timm_reference('convnext_atto', arch='atto'),
+    'timm-v2-atto': lambda: timm_reference('convnextv2_atto', arch='atto', use_grn=True,
+                                           layer_scale_init_value=0.0),
+    'timm-v1-tiny': lambda: timm_reference('convnext_tiny', arch='tiny'),
+    'torchvision-tiny': torchvision_reference,
+    'mmpretrain-v1-atto': lambda: mmpretrain_reference(v2=False),
+    'mmpretrain-v2-atto': lambda: mmpretrain_reference(v2=True),
+}
+FILE_REFERENCES: Dict[str, Callable[[], Reference]] = {
+    'timm': lambda: timm_full_reference('convnextv2_atto', arch='atto', use_grn=True,
+                                        layer_scale_init_value=0.0),
+    'torchvision': torchvision_reference,
+    'mmpretrain': lambda: mmpretrain_reference(v2=True),
+    'official': lambda: official_reference(v2=True),
+    'official-v1': lambda: official_reference(v2=False),
+}
+
+
+def expected_features(reference: Reference, ours: ConvNeXt, x: Tensor) -> List[Tensor]:
+    features = reference.features(x)
+    return features if reference.has_out_norms else with_out_norms(features, ours)
+
+
+def assert_features_match(reference: Reference, ours: ConvNeXt) -> None:
+    x = torch.randn(IMAGE)
+    with torch.no_grad():
+        expected, actual = expected_features(reference, ours, x), ours(x)
+    assert len(expected) == len(actual) == 4
+    for level, (e, a) in enumerate(zip(expected, actual)):
+        torch.testing.assert_close(a, e, atol=ATOL, rtol=0, msg=lambda m: f'level {level}: {m}')
+
+
+@pytest.mark.parametrize('name', sorted(REFERENCES))
+def test_features_match_reference_in_memory(name):
+    reference = REFERENCES[name]()
+    state, _ = convert_state_dict(reference.model.state_dict())
+    ours = ConvNeXt(**reference.ours_kwargs).eval()
+    ours.load_state_dict(state, strict=False)
+    assert_features_match(reference, ours)
+
+
+def weighted_sum(features: List[Tensor]) -> Tensor:
+    return sum((f * torch.linspace(-1, 1, f.numel()).view_as(f)).mean() for f in features)
+
+
+@pytest.mark.parametrize('name', sorted(REFERENCES))
+def test_gradients_match_reference(name):
+    reference = REFERENCES[name]()
+    state, _ = convert_state_dict(reference.model.state_dict())
+    ours = ConvNeXt(**reference.ours_kwargs).eval()
+    ours.load_state_dict(state, strict=False)
+    x = torch.randn(IMAGE)
+    x_ref, x_ours = x.clone().requires_grad_(), x.clone().requires_grad_()
+    weighted_sum(expected_features(reference, ours, x_ref)).backward()
+    ours.zero_grad()
+    weighted_sum(ours(x_ours)).backward()
+    torch.testing.assert_close(x_ours.grad, x_ref.grad, atol=ATOL, rtol=1e-4)
+    ref_grads = {k: p.grad for k, p in reference.model.named_parameters() if p.grad is not None}
+    expected, _ = convert_state_dict(ref_grads)
+    compared = 0
+    for key, param in ours.named_parameters():
+        if key in expected:
+            torch.testing.assert_close(param.grad, expected[key], atol=ATOL, rtol=1e-4,
+                                       msg=lambda m: f'{key}: {m}')
+            compared += 1
+    assert compared >= len(list(reference.model.parameters())) - 8
+
+
+@pytest.mark.parametrize('layout', sorted(FILE_REFERENCES))
+def test_checkpoint_file_loads_through_init_cfg(layout, tmp_path):
+    reference = FILE_REFERENCES[layout]()
+    path = tmp_path / f'{layout}.pth'
+    torch.save(reference.file_payload(), path)
+    ours = MODELS.build(dict(type='ConvNeXt', **reference.ours_kwargs,
+                             init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    ours.init_weights()
+    assert ours.is_init
+    assert_features_match(reference, ours.eval())
+
+
+def test_detected_layouts(tmp_path):
+    expected = {'timm': 'timm', 'torchvision': 'torchvision', 'mmpretrain': 'mmpretrain',
+                'official': 'official'}
+    for name, layout in expected.items():
+        _, detected = convert_state_dict(FILE_REFERENCES[name]().file_payload())
+        assert detected == layout
+
+
+def test_prefix_selects_a_submodule_and_module_wrappers_are_stripped():
+    reference = mmpretrain_reference(v2=False)
+    state = {f'module.model.encoder.{k}': v for k, v in reference.model.state_dict().items()}
+    converted, layout = convert_state_dict({'state_dict': state}, prefix='model.encoder')
+    assert layout == 'mmpretrain' and 'stages.0.0.dwconv.weight' in converted
+
+
+def test_wrong_arch_names_file_and_missing_keys(tmp_path):
+    path = tmp_path / 'atto.pth'
+    torch.save(timm.create_model('convnext_atto').state_dict(), path)
+    model = ConvNeXt(arch='nano', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointMismatchError) as error:
+        model.init_weights()
+    message = str(error.value)
+    assert str(path) in message
+    assert "'stages.2.6.dwconv.weight'" in message  # nano has 8 blocks in stage 2, atto 6
+    assert 'downsample_layers.0.0.weight: checkpoint (40, 3, 4, 4) vs model (80, 3, 4, 4)' in message
+
+
+def test_unknown_layout_names_file_and_keys(tmp_path):
+    path = tmp_path / 'resnet.pth'
+    torch.save({'conv1.weight': torch.zeros(1)}, path)
+    model = ConvNeXt(arch='atto', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointMismatchError, match=rf"{path}.*layout.*'conv1.weight'"):
+        model.init_weights()
+
+
+def test_missing_prefix_is_named():
+    with pytest.raises(CheckpointMismatchError, match="prefix 'encoder.'"):
+        convert_state_dict({'stem.0.weight': torch.zeros(1)}, prefix='encoder')
