@@ -19,7 +19,9 @@ layout            tell-tale keys                                what changes
 Our own layout is the official one, so our checkpoints convert as ``official``. A full model
 checkpoint (``backbone.`` keys next to neck / head keys) gives its backbone.
 """
+import os
 import re
+import tempfile
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
@@ -198,3 +200,18 @@ def load_pretrained_backbone(model: nn.Module, filename: str, prefix: Optional[s
     model.load_state_dict(state, strict=False)
     print_log(f'Loaded ConvNeXt backbone weights from {filename} ({layout} layout); '
               f'left at initialisation: {left_at_init or "nothing"}', logger='current')
+
+
+def save_state_dict_atomically(state: StateDict, path: str, meta: dict) -> None:
+    """Writes ``{'state_dict': state, 'meta': meta}`` to a temporary file beside ``path`` and
+    renames it into place, so an interrupted write never leaves a truncated checkpoint."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, suffix='.tmp')
+    os.close(handle)
+    try:
+        torch.save({'state_dict': state, 'meta': meta}, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
