@@ -4,6 +4,7 @@ import pytest
 import timm
 import torch
 from mmdet.registry import MODELS as MMDET_MODELS
+from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.registry import MODELS as MMSEG_MODELS
 
 from convnext_dense.models import ARCH_SETTINGS, ConvNeXt
@@ -43,8 +44,9 @@ def test_output_shapes_channels_and_strides(arch, v2):
                                               for c, s in zip(channels, [4, 8, 16, 32])]
 
 
-@pytest.mark.parametrize('registry', [MMDET_MODELS, MMSEG_MODELS], ids=['mmdet', 'mmseg'])
-def test_registered_in_mmdet_and_mmseg(registry):
+@pytest.mark.parametrize('registry', [MMDET_MODELS, MMSEG_MODELS, MMENGINE_MODELS],
+                         ids=['mmdet', 'mmseg', 'mmengine'])
+def test_registered_in_mmdet_mmseg_and_root(registry):
     model = registry.build(dict(type='ConvNeXt', arch='tiny', out_indices=(0, 1, 2, 3)))
     assert isinstance(model, ConvNeXt)
     outs = model.eval()(torch.randn(1, 3, 64, 64))
