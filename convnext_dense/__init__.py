@@ -3,7 +3,8 @@
 Importing this package, before mmdet / mmseg models are imported:
 1. installs torchvision-backed kernels as ``mmcv._ext`` unless a compiled mmcv is present;
 2. lets ``torch.load(weights_only=True)`` read mmengine Runner checkpoints;
-3. registers ``ConvNeXt`` in the mmdet and mmseg model registries.
+3. registers our modules (``ConvNeXt``, ``ConvNeXtLayerDecayOptimizerConstructor``, ...)
+   in the mmengine, mmdet and mmseg registries.
 """
 from .ops import install_op_backend
 

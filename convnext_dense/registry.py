@@ -1,18 +1,33 @@
-"""Registers our modules in the registries of the frameworks we plug into, so
-``type='ConvNeXt'`` resolves under ``default_scope`` mmdet or mmseg, and under mmengine's root
-registry for tools that set no scope (a scope's own ``ConvNeXt``, e.g. mmpretrain's, still wins
-inside that scope)."""
-from mmdet.registry import MODELS as MMDET_MODELS
-from mmengine.registry import MODELS as MMENGINE_MODELS
-from mmseg.registry import MODELS as MMSEG_MODELS
+"""Registers our modules in the registries of the frameworks we plug into.
 
+Each goes into mmengine's root registry and mmdet's and mmseg's child registries, so
+``type='ConvNeXt'`` (etc.) resolves under ``default_scope`` mmdet or mmseg and for tools that
+set no scope; a scope's own module of the same name (e.g. mmpretrain's ConvNeXt) still wins
+inside that scope.
+"""
+from typing import List, Tuple, Type
+
+import mmdet.registry
+import mmengine.registry
+import mmseg.registry
+
+from .engine.layer_decay import ConvNeXtLayerDecayOptimizerConstructor
 from .models import ConvNeXt
 
-MODEL_REGISTRIES = (MMENGINE_MODELS, MMDET_MODELS, MMSEG_MODELS)
+
+def registrations() -> List[Tuple[str, str, Type]]:
+    """(registry name, registered name, class) for everything this package provides."""
+    return [
+        ('MODELS', 'ConvNeXt', ConvNeXt),
+        ('OPTIM_WRAPPER_CONSTRUCTORS', 'ConvNeXtLayerDecayOptimizerConstructor',
+         ConvNeXtLayerDecayOptimizerConstructor),
+    ]
 
 
 def register_all() -> None:
-    """Idempotent: registers each module once per registry."""
-    for registry in MODEL_REGISTRIES:
-        if registry.module_dict.get('ConvNeXt') is not ConvNeXt:
-            registry.register_module('ConvNeXt', module=ConvNeXt, force=True)
+    """Idempotent: registers each class once per registry."""
+    for registry_name, name, cls in registrations():
+        for package in (mmengine.registry, mmdet.registry, mmseg.registry):
+            registry = getattr(package, registry_name)
+            if registry.module_dict.get(name) is not cls:
+                registry.register_module(name, module=cls, force=True)
