@@ -11,23 +11,27 @@ import mmdet.registry
 import mmengine.registry
 import mmseg.registry
 
+from .datasets import ToyCocoDataset
 from .engine.layer_decay import ConvNeXtLayerDecayOptimizerConstructor
 from .models import ConvNeXt
 
+ALL_SCOPES = (mmengine.registry, mmdet.registry, mmseg.registry)
 
-def registrations() -> List[Tuple[str, str, Type]]:
-    """(registry name, registered name, class) for everything this package provides."""
+
+def registrations() -> List[Tuple[str, Type, tuple]]:
+    """(registry name, class, registry packages) for everything this package provides."""
     return [
-        ('MODELS', 'ConvNeXt', ConvNeXt),
-        ('OPTIM_WRAPPER_CONSTRUCTORS', 'ConvNeXtLayerDecayOptimizerConstructor',
-         ConvNeXtLayerDecayOptimizerConstructor),
+        ('MODELS', ConvNeXt, ALL_SCOPES),
+        ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
+        ('DATASETS', ToyCocoDataset, (mmdet.registry, )),
     ]
 
 
 def register_all() -> None:
-    """Idempotent: registers each class once per registry."""
-    for registry_name, name, cls in registrations():
-        for package in (mmengine.registry, mmdet.registry, mmseg.registry):
+    """Idempotent: registers each class, under its own name, once per registry."""
+    for registry_name, cls, packages in registrations():
+        name = cls.__name__
+        for package in packages:
             registry = getattr(package, registry_name)
             if registry.module_dict.get(name) is not cls:
                 registry.register_module(name, module=cls, force=True)

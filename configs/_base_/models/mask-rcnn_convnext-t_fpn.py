@@ -1,0 +1,13 @@
+# mmdet's Mask R-CNN + FPN with a ConvNeXt-T backbone in place of ResNet-50.
+_base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ConvNeXt',
+        arch='tiny',
+        out_indices=(0, 1, 2, 3),
+        drop_path_rate=0.4,
+        layer_scale_init_value=1.0,
+        init_cfg=None),
+    neck=dict(in_channels=[96, 192, 384, 768]))

@@ -1,0 +1,9 @@
+# mmdet runtime for the short iteration-based toy runs: log every 20 iterations, keep the last
+# two checkpoints (written at the end of training; `max_iters` comes from the schedule base).
+_base_ = './det_runtime.py'
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=-1, save_last=True,
+                    max_keep_ckpts=2))
+log_processor = dict(by_epoch=False)

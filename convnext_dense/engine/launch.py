@@ -1,0 +1,108 @@
+"""Turns command-line choices into config changes for ``tools/train.py`` and ``tools/test.py``.
+
+One train and one test tool serve detection and segmentation configs; what differs between
+mmdet and mmseg (result dumping, visualisation hooks) is chosen by the config's
+``default_scope``. Distributed runs on CPU-only machines (gloo) are prepared here too.
+"""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+def set_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> None:
+    """``--work-dir``, else the config's own, else ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switches the optimizer wrapper to mixed precision (dynamic loss scale)."""
+    if not torch.cuda.is_available():
+        raise ValueError('--amp needs a CUDA device: mmengine.AmpOptimWrapper only runs on GPU '
+                         '(or NPU / MLU / MUSA), and none is available here.')
+    if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def set_resume(cfg: Config, resume: Optional[str]) -> None:
+    """``'auto'``: the latest checkpoint in the work dir; a path: that checkpoint."""
+    if resume is None:
+        return
+    if resume != 'auto' and not osp.isfile(resume):
+        raise FileNotFoundError(f'--resume checkpoint {resume} does not exist.')
+    cfg.resume = True
+    cfg.load_from = None if resume == 'auto' else resume
+
+
+def enable_auto_scale_lr(cfg: Config) -> None:
+    """Scales lrs by (GPUs x images per GPU) / ``auto_scale_lr.base_batch_size``."""
+    if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+        raise ValueError('--auto-scale-lr needs `auto_scale_lr = dict(base_batch_size=...)` '
+                         'in the config.')
+    cfg.auto_scale_lr.enable = True
+
+
+def prepare_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Lets a ``torchrun`` launch run on CPU with gloo.
+
+    mmengine 0.10.x's PyTorch launcher calls ``torch.cuda.set_device`` and wraps DDP with a
+    CUDA ``device_ids``; neither works without a GPU. We open the gloo process group first
+    (the Runner then keeps it) and give DDP ``device_ids=None``, as CPU modules need.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper.update(device_ids=None, broadcast_buffers=False)
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                                world_size=int(os.environ['WORLD_SIZE']))
+    print_log('No CUDA device: distributed run on CPU with the gloo backend.', logger='current')
+
+
+def is_detection(cfg: Config) -> bool:
+    return cfg.get('default_scope', 'mmdet') == 'mmdet'
+
+
+def add_result_dump(cfg: Config, out_file: str) -> None:
+    """Appends a metric that pickles every prediction to ``out_file``."""
+    if not out_file.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'--out must name a .pkl / .pickle file, got {out_file}')
+    dump = dict(type='DumpDetResults' if is_detection(cfg) else 'DumpResults',
+                out_file_path=out_file)
+    evaluators = cfg.test_evaluator
+    cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
+                          else [evaluators]) + [dump]
+
+
+def enable_visualisation(cfg: Config, show_dir: str) -> None:
+    """Draws predictions (boxes / masks, or segmentation overlays) into ``show_dir``."""
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise ValueError('--show-dir needs a `visualization` hook in default_hooks.')
+    hook['draw'] = True
+    if is_detection(cfg):
+        hook['test_out_dir'] = osp.abspath(show_dir)
+    else:
+        cfg.visualizer['save_dir'] = show_dir
+
+
+def enable_test_time_augmentation(cfg: Config) -> None:
+    """Multi-scale + flip testing with the config's ``tta_model`` and ``tta_pipeline``."""
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        raise ValueError(f'--tta needs {missing} in the config.')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model

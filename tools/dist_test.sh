@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Distributed test over torchrun: tools/dist_test.sh CONFIG CHECKPOINT NGPUS [args for tools/test.py]
+# Without CUDA it runs NGPUS CPU processes with gloo. NNODES, NODE_RANK, MASTER_ADDR, PORT
+# and PYTHON may be set in the environment.
+set -euo pipefail
+CONFIG=$1
+CHECKPOINT=$2
+NGPUS=$3
+shift 3
+PYTHON=${PYTHON:-python}
+exec "$PYTHON" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" \
+    --nproc_per_node="$NGPUS" \
+    "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Distributed train over torchrun: tools/dist_train.sh CONFIG NGPUS [args for tools/train.py]
+# Without CUDA it runs NGPUS CPU processes with gloo. NNODES, NODE_RANK, MASTER_ADDR, PORT
+# and PYTHON may be set in the environment.
+set -euo pipefail
+CONFIG=$1
+NGPUS=$2
+shift 2
+PYTHON=${PYTHON:-python}
+exec "$PYTHON" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" \
+    --nproc_per_node="$NGPUS" \
+    "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "$@"
