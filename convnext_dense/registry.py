@@ -11,7 +11,7 @@ import mmdet.registry
 import mmengine.registry
 import mmseg.registry
 
-from .datasets import ToyCocoDataset
+from .datasets import ToyADE20KDataset, ToyCocoDataset
 from .engine.layer_decay import ConvNeXtLayerDecayOptimizerConstructor
 from .models import ConvNeXt
 
@@ -24,6 +24,7 @@ def registrations() -> List[Tuple[str, Type, tuple]]:
         ('MODELS', ConvNeXt, ALL_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
         ('DATASETS', ToyCocoDataset, (mmdet.registry, )),
+        ('DATASETS', ToyADE20KDataset, (mmseg.registry, )),
     ]
 
 

@@ -1,14 +1,11 @@
 """A toy COCO-format instance-segmentation dataset, generated on first use.
 
 Layout under ``data_root``: ``train/*.png``, ``val/*.png``, ``annotations/{train,val}.json``
-with boxes (x, y, w, h), polygon segmentations, areas and the four shape categories. The whole
-tree is written to a temporary sibling directory and renamed into place, so concurrent workers
-(e.g. under torchrun) and interrupted runs never see a half-written dataset.
+with boxes (x, y, w, h), polygon segmentations, areas and the four shape categories, written
+atomically (see :mod:`.atomic_directory`).
 """
 import json
 import os
-import shutil
-import tempfile
 from typing import Dict, Tuple
 
 import cv2
@@ -16,6 +13,7 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 from pycocotools import mask as mask_utils
 
+from .atomic_directory import create_directory_atomically
 from .toy_scenes import SHAPE_CLASSES, SHAPE_PALETTE, render_scene
 
 # split name -> (number of images, seed)
@@ -54,25 +52,16 @@ def _coco_split(directory: str, split: str, num_images: int, seed: int, size: in
 def ensure_toy_coco(data_root: str, splits: Dict[str, Tuple[int, int]] = None,
                     image_size: int = DEFAULT_IMAGE_SIZE) -> str:
     """Writes the dataset to ``data_root`` unless it is there already; returns ``data_root``."""
-    if os.path.isdir(data_root):
-        return data_root
     splits = splits or DEFAULT_SPLITS
-    parent = os.path.dirname(os.path.abspath(data_root))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(dir=parent, prefix='.toy_coco_')
-    try:
-        os.makedirs(os.path.join(staging, 'annotations'))
+
+    def fill(directory: str) -> None:
+        os.makedirs(os.path.join(directory, 'annotations'))
         for split, (num_images, seed) in splits.items():
-            coco = _coco_split(staging, split, num_images, seed, image_size)
-            with open(os.path.join(staging, 'annotations', f'{split}.json'), 'w') as f:
+            coco = _coco_split(directory, split, num_images, seed, image_size)
+            with open(os.path.join(directory, 'annotations', f'{split}.json'), 'w') as f:
                 json.dump(coco, f)
-        os.rename(staging, data_root)
-    except OSError:
-        if not os.path.isdir(data_root):  # a real failure, not another worker winning the race
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return data_root
+
+    return create_directory_atomically(data_root, fill)
 
 
 class ToyCocoDataset(CocoDataset):
@@ -84,5 +73,7 @@ class ToyCocoDataset(CocoDataset):
     METAINFO = dict(classes=SHAPE_CLASSES, palette=SHAPE_PALETTE)
 
     def __init__(self, *args, toy_image_size: int = DEFAULT_IMAGE_SIZE, **kwargs):
-        ensure_toy_coco(kwargs.get('data_root') or '', image_size=toy_image_size)
+        if not kwargs.get('data_root'):
+            raise ValueError('ToyCocoDataset needs data_root: the directory to generate into.')
+        ensure_toy_coco(kwargs['data_root'], image_size=toy_image_size)
         super().__init__(*args, **kwargs)

@@ -8,6 +8,5 @@ model = dict(
         arch='tiny',
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.4,
-        layer_scale_init_value=1.0,
-        init_cfg=None),
+        layer_scale_init_value=1.0),
     neck=dict(in_channels=[96, 192, 384, 768]))

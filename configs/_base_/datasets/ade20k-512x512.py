@@ -1,0 +1,23 @@
+# ADE20K at 512x512 crops (mmseg's pipeline: random resize of (2048, 512) by 0.5-2.0,
+# crop with cat_max_ratio 0.75, flip, photometric distortion), 2 images per GPU, single-scale
+# slide test (crop 512, stride 341), and the multi-scale + flip test as `tta_pipeline`.
+_base_ = 'mmseg::_base_/datasets/ade20k.py'
+
+crop_size = (512, 512)
+train_dataloader = dict(batch_size=2)
+val_dataloader = dict(batch_size=1)
+test_dataloader = val_dataloader
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+# mmseg 1.2.2's ADE20K tta_pipeline loads labels without reduce_zero_label, which shifts every
+# class by one under --tta; ADE20K needs it, as in the single-scale pipeline.
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
+             [dict(type='RandomFlip', prob=0., direction='horizontal'),
+              dict(type='RandomFlip', prob=1., direction='horizontal')],
+             [dict(type='LoadAnnotations', reduce_zero_label=True)],
+             [dict(type='PackSegInputs')],
+         ]),
+]

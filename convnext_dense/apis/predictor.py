@@ -1,0 +1,83 @@
+"""Prediction on images with a trained detector or segmentor, and pictures of the result.
+
+mmdet's and mmseg's own loaders, inference functions and visualisers do the work; the
+config's ``default_scope`` picks which. SyncBN layers (the paper heads use them) are turned
+into plain BatchNorm, since inference runs in one process.
+"""
+from typing import Optional, Union
+
+import mmcv
+import numpy as np
+from mmengine.config import Config
+from mmengine.model.utils import revert_sync_batchnorm
+from mmengine.registry import DefaultScope
+from mmengine.structures import BaseDataElement
+
+
+def _ensure_palette(dataset_meta: dict) -> None:
+    # Checkpoints that name their classes but carry no palette (converted ones, for instance)
+    # would make mmseg's visualiser fail; a fixed palette keeps colours stable between runs.
+    if dataset_meta.get('palette') is None:
+        rng = np.random.default_rng(0)
+        dataset_meta['palette'] = [tuple(int(c) for c in rng.integers(0, 256, 3))
+                                   for _ in dataset_meta['classes']]
+
+
+class Predictor:
+    """A model from ``config`` (path or Config) and ``checkpoint``, ready to predict.
+
+    ``predict(image)`` takes an image path or an (H, W, 3) uint8 BGR array (as mmcv reads
+    images) and returns mmdet's ``DetDataSample`` (``pred_instances``: boxes (N, 4) xyxy in
+    image pixels, scores, labels, masks (N, H, W)) or mmseg's ``SegDataSample``
+    (``pred_sem_seg``: (1, H, W) class indices).
+    """
+
+    def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None,
+                 device: str = 'cpu'):
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        self.scope = cfg.get('default_scope', 'mmdet')
+        if self.scope not in ('mmdet', 'mmseg'):
+            raise ValueError(f"Predictor supports default_scope 'mmdet' or 'mmseg', "
+                             f'got {self.scope!r}.')
+        with DefaultScope.overwrite_default_scope(self.scope):
+            if self.is_detector:
+                from mmdet.apis import init_detector
+                model = init_detector(cfg, checkpoint, device=device)
+            else:
+                from mmseg.apis import init_model
+                model = init_model(cfg, checkpoint, device=device)
+        self.model = revert_sync_batchnorm(model)
+        self.cfg = self.model.cfg
+        _ensure_palette(self.model.dataset_meta)
+
+    @property
+    def is_detector(self) -> bool:
+        return self.scope == 'mmdet'
+
+    def predict(self, image: Union[str, np.ndarray]) -> BaseDataElement:
+        with DefaultScope.overwrite_default_scope(self.scope):
+            if self.is_detector:
+                from mmdet.apis import inference_detector
+                return inference_detector(self.model, image)
+            from mmseg.apis import inference_model
+            return inference_model(self.model, image)
+
+    def draw(self, image: Union[str, np.ndarray], sample: BaseDataElement, out_file: str,
+             score_thr: float = 0.3, draw_gt: bool = False) -> np.ndarray:
+        """Writes a PNG of the predictions (and the ground truth beside them if ``draw_gt``
+        and ``sample`` carries it); returns the RGB picture."""
+        rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
+        with DefaultScope.overwrite_default_scope(self.scope):
+            visualizer = self._visualizer()
+            kwargs = dict(pred_score_thr=score_thr) if self.is_detector else {}
+            visualizer.add_datasample('prediction', rgb, sample, draw_gt=draw_gt,
+                                      draw_pred=True, show=False, out_file=out_file, **kwargs)
+            return visualizer.get_image()
+
+    def _visualizer(self):
+        registry = __import__(f'{self.scope}.registry', fromlist=['VISUALIZERS']).VISUALIZERS
+        settings = dict(self.cfg.visualizer, name=f'predictor-{id(self)}', vis_backends=None,
+                        save_dir=None)
+        visualizer = registry.build(settings)
+        visualizer.dataset_meta = self.model.dataset_meta
+        return visualizer

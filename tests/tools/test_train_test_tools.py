@@ -1,0 +1,105 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh on the demo configs, as a user runs
+them: train a few iterations, checkpoint, resume, evaluate (COCO mAP or mIoU), dump and draw."""
+import os
+import pickle
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DETECTION_METRICS = (r'coco/bbox_mAP: \d', r'coco/segm_mAP: \d')
+# demo config: (metric patterns in the log, key of a prediction in the results pickle)
+DEMOS = {
+    'configs/demo/mask-rcnn_convnext-atto_toy.py': (DETECTION_METRICS, 'pred_instances'),
+    'configs/demo/cascade-mask-rcnn_convnext-atto_toy.py': (DETECTION_METRICS, 'pred_instances'),
+    'configs/demo/upernet_convnext-atto_toy.py': ((r'mIoU: \d',), 'pred_sem_seg'),
+}
+
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory) -> Path:
+    """A working directory shared by these runs, so the toy data is generated once."""
+    return tmp_path_factory.mktemp('runs')
+
+
+def run(args, cwd: Path, timeout: int = 600) -> str:
+    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHON=sys.executable, PORT=str(free_port()))
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                            env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+def tool(name: str, *args: str) -> list:
+    return [sys.executable, str(REPO / 'tools' / name), *args]
+
+
+def iterations(n: int) -> list:
+    return ['--cfg-options', f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}']
+
+
+def assert_metrics(config: str, out: str) -> None:
+    for pattern in DEMOS[config][0]:
+        assert re.search(pattern, out), f'{pattern} not in the log'
+
+
+@pytest.mark.parametrize('config', DEMOS)
+def test_train_resume_and_test_a_demo_config(config, run_dir):
+    work_dir = run_dir / Path(config).stem
+    out = run(tool('train.py', str(REPO / config), '--work-dir', str(work_dir),
+                   *iterations(4)), run_dir)
+    assert_metrics(config, out)
+    assert (work_dir / 'iter_4.pth').is_file()
+
+    out = run(tool('train.py', str(REPO / config), '--work-dir', str(work_dir), '--resume',
+                   *iterations(6)), run_dir)
+    assert 'resumed epoch: 0, iter: 4' in out
+    assert 'Saving checkpoint at 6 iterations' in out and (work_dir / 'iter_6.pth').is_file()
+
+    results, show_dir = work_dir / 'results.pkl', work_dir / 'vis'
+    out = run(tool('test.py', str(REPO / config), str(work_dir / 'iter_6.pth'), '--work-dir',
+                   str(work_dir / 'test'), '--out', str(results), '--show-dir', str(show_dir)),
+              run_dir)
+    assert_metrics(config, out)
+    with open(results, 'rb') as f:
+        predictions = pickle.load(f)
+    assert len(predictions) == 60 and DEMOS[config][1] in predictions[0]
+    assert len(list(show_dir.rglob('*.png'))) == 60
+
+
+def test_multi_scale_flip_test_of_the_segmentation_demo(run_dir):
+    config = 'configs/demo/upernet_convnext-atto_toy.py'
+    checkpoint = run_dir / Path(config).stem / 'iter_6.pth'
+    if not checkpoint.is_file():  # run alone: train the checkpoint first
+        run(tool('train.py', str(REPO / config), '--work-dir', str(checkpoint.parent),
+                 *iterations(6)), run_dir)
+    out = run(tool('test.py', str(REPO / config), str(checkpoint), '--tta', '--work-dir',
+                   str(run_dir / 'tta')), run_dir)
+    assert re.search(r'mIoU: \d', out) and 'SegTTAModel' in out
+
+
+def test_resume_from_a_missing_checkpoint_names_it(run_dir):
+    result = subprocess.run(tool('train.py', str(REPO / next(iter(DEMOS))), '--resume', 'nope.pth'),
+                            cwd=run_dir, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and 'nope.pth does not exist' in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_dist_train_two_cpu_processes(run_dir):
+    work_dir = run_dir / 'dist'
+    out = run(['bash', str(REPO / 'tools' / 'dist_train.sh'), str(REPO / next(iter(DEMOS))), '2',
+               '--work-dir', str(work_dir), *iterations(4)], run_dir)
+    assert 'distributed run on CPU with the gloo backend' in out
+    assert re.search(r'Distributed launcher: pytorch|distributed: True', out)
+    assert (work_dir / 'iter_4.pth').is_file() and 'coco/bbox_mAP' in out
