@@ -1,17 +1,6 @@
 # ConvNeXt-S Cascade Mask R-CNN, 3x, ImageNet-1k init (official: 51.9 box AP / 45.0 mask AP, 108M, 827G).
-_base_ = [
-    '../_base_/models/cascade-mask-rcnn_convnext-t_fpn_4conv1fc-giou.py',
-    '../_base_/datasets/coco_instance_detr-aug.py',
-    '../_base_/schedules/adamw-layer-decay_3x.py',
-    '../_base_/det_runtime.py',
-]
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.6,
-        init_cfg=dict(type='Pretrained', checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_small_1k_224.pth')),
-    neck=dict(in_channels=[96, 192, 384, 768]))
-optim_wrapper = dict(
-    type='AmpOptimWrapper',
-    optimizer=dict(lr=2e-4),
-    paramwise_cfg=dict(decay_rate=0.7, decay_type='layer_wise', num_layers=12))
+_base_ = './cascade-mask-rcnn_convnext-t_fpn_3x_coco.py'
+model = dict(backbone=dict(
+    arch='small', drop_path_rate=0.6,
+    init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_small_1k_224.pth')))
+optim_wrapper = dict(paramwise_cfg=dict(num_layers=12))

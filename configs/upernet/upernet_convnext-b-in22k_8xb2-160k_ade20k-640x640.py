@@ -1,4 +1,5 @@
-# ConvNeXt-B UperNet, 640 crops, 160k, ImageNet-22k init (official mIoU: 52.6 / 53.1 ms+flip; 122M, 1828G).
+# ConvNeXt-B UperNet, 640x640 crops, 160k, ImageNet-22k init (official mIoU: 52.6 / 53.1
+# ms+flip; 122M, 1828G).
 _base_ = [
     '../_base_/models/upernet_convnext-t.py',
     '../_base_/datasets/ade20k-640x640.py',
@@ -8,14 +9,9 @@ _base_ = [
 crop_size = (640, 640)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.4,
-        init_cfg=dict(type='Pretrained', checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_base_22k_224.pth')),
+    backbone=dict(arch='base', drop_path_rate=0.4,
+                  init_cfg=dict(type='Pretrained', checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_base_22k_224.pth')),
     decode_head=dict(in_channels=[128, 256, 512, 1024]),
     auxiliary_head=dict(in_channels=512),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(426, 426)))
-optim_wrapper = dict(
-    type='AmpOptimWrapper',
-    optimizer=dict(lr=1e-4),
-    paramwise_cfg=dict(decay_rate=0.9, decay_type='stage_wise', num_layers=12))
+optim_wrapper = dict(optimizer=dict(lr=1e-4), paramwise_cfg=dict(num_layers=12))

@@ -1,21 +1,5 @@
 # ConvNeXt-S UperNet, 160k, ImageNet-1k init (official mIoU: 48.7 / 49.6 ms+flip; 82M, 1027G).
-_base_ = [
-    '../_base_/models/upernet_convnext-t.py',
-    '../_base_/datasets/ade20k-512x512.py',
-    '../_base_/schedules/adamw-stage-decay_160k.py',
-    '../_base_/seg_runtime.py',
-]
-crop_size = (512, 512)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.3,
-        init_cfg=dict(type='Pretrained', checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_small_1k_224.pth')),
-    decode_head=dict(in_channels=[96, 192, 384, 768]),
-    auxiliary_head=dict(in_channels=384),
-    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
-optim_wrapper = dict(
-    type='AmpOptimWrapper',
-    optimizer=dict(lr=1e-4),
-    paramwise_cfg=dict(decay_rate=0.9, decay_type='stage_wise', num_layers=12))
+_base_ = './upernet_convnext-t_8xb2-160k_ade20k-512x512.py'
+model = dict(backbone=dict(arch='small', drop_path_rate=0.3,
+                           init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_small_1k_224.pth')))
+optim_wrapper = dict(paramwise_cfg=dict(num_layers=12))
