@@ -7,33 +7,22 @@ import argparse
 
 import convnext_dense  # noqa: F401  (op backend and registries first)
 from convnext_dense.engine import launch
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a ConvNeXt detector / segmentor')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file (path or URL)')
-    parser.add_argument('--work-dir', help='where the evaluation log goes')
     parser.add_argument('--out', help='pickle all predictions to this .pkl file')
     parser.add_argument('--show-dir', help='draw predictions into this directory')
     parser.add_argument('--tta', action='store_true', help='multi-scale + flip test')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    launch.add_common_arguments(parser)
     return parser.parse_args(argv)
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    launch.set_work_dir(cfg, args.config, args.work_dir)
+    cfg = launch.load_config(args)
     cfg.load_from = args.checkpoint
     if args.tta:
         launch.enable_test_time_augmentation(cfg)
@@ -46,9 +35,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> dict:
-    cfg = build_config(parse_args(argv))
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    return runner.test()
+    return launch.build_runner(build_config(parse_args(argv))).test()
 
 
 if __name__ == '__main__':

@@ -9,35 +9,25 @@ import argparse
 
 import convnext_dense  # noqa: F401  (op backend and registries first)
 from convnext_dense.engine import launch
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a ConvNeXt detector / segmentor')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from CKPT, or without a value from the latest checkpoint '
                         'in the work dir')
     parser.add_argument('--amp', action='store_true', help='mixed-precision training (GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr to the actual total batch size')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_cfg.max_iters=100')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    launch.add_common_arguments(parser)
     return parser.parse_args(argv)
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    launch.set_work_dir(cfg, args.config, args.work_dir)
+    cfg = launch.load_config(args)
     if args.amp:
         launch.enable_amp(cfg)
     if args.auto_scale_lr:
@@ -48,8 +38,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> Runner:
-    cfg = build_config(parse_args(argv))
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = launch.build_runner(build_config(parse_args(argv)))
     runner.train()
     return runner
 

@@ -64,6 +64,21 @@ def textured_background(rng: np.random.Generator, size: int) -> np.ndarray:
     return image + rng.normal(0, 6, size=image.shape)
 
 
+def material_pattern(label: int, center: np.ndarray, size: int, period: float = 6.0) -> np.ndarray:
+    """A class-specific surface pattern in [-1, 1], (H, W), anchored at the shape's centre:
+    rings (circle), checkerboard (square), diagonal stripes (triangle), dots (cross)."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    x, y = (xx - center[0]) * 2 * np.pi / period, (yy - center[1]) * 2 * np.pi / period
+    name = SHAPE_CLASSES[label]
+    if name == 'circle':
+        return np.sin(np.hypot(x, y))
+    if name == 'square':
+        return np.sign(np.sin(x)) * np.sign(np.sin(y))
+    if name == 'triangle':
+        return np.sin((x + y) / np.sqrt(2))
+    return np.where(np.sin(x) * np.sin(y) > 0.5, 1.0, -1.0)
+
+
 def _contrasting_colour(rng: np.random.Generator, under: np.ndarray) -> np.ndarray:
     for _ in range(20):
         colour = rng.uniform(0, 255, size=3)
@@ -72,16 +87,19 @@ def _contrasting_colour(rng: np.random.Generator, under: np.ndarray) -> np.ndarr
     return colour
 
 
-def render_scene(rng: np.random.Generator, size: int,
-                 max_objects: int = 4) -> Tuple[np.ndarray, List[ToyObject]]:
-    """One image and its 1..max_objects non-overlapping objects."""
+def render_scene(rng: np.random.Generator, size: int, max_objects: int = 4,
+                 radius_range: Tuple[float, float] = (0.09, 0.2),
+                 materials: bool = False) -> Tuple[np.ndarray, List[ToyObject]]:
+    """One image and its 1..max_objects non-overlapping objects, each with a radius drawn
+    from ``radius_range`` (fractions of the image size). With ``materials``, each class also
+    carries its surface pattern (:func:`material_pattern`), as stuff classes do in ADE20K."""
     image = textured_background(rng, size)
     occupied = np.zeros((size, size), dtype=np.uint8)
     objects: List[ToyObject] = []
     for _ in range(int(rng.integers(1, max_objects + 1))):
         for _attempt in range(30):
             label = int(rng.integers(len(SHAPE_CLASSES)))
-            radius = rng.uniform(0.09, 0.2) * size
+            radius = rng.uniform(*radius_range) * size
             center = rng.uniform(radius + 1, size - radius - 1, size=2)
             polygon = shape_polygon(label, center, radius, rng.uniform(0, 2 * np.pi))
             mask = polygon_mask(polygon, size, size)
@@ -94,6 +112,8 @@ def render_scene(rng: np.random.Generator, size: int,
         colour = _contrasting_colour(rng, image[inside].mean(axis=0))
         shading = np.linspace(0.8, 1.1, size)[None, :, None] if rng.random() < 0.5 else 1.0
         shaded = colour * np.broadcast_to(shading, image.shape) + rng.normal(0, 5, image.shape)
+        if materials:
+            shaded += 40 * material_pattern(label, center, size)[..., None]
         image[inside] = shaded[inside]
         occupied |= mask
         objects.append(ToyObject(label, polygon))

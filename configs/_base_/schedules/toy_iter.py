@@ -15,6 +15,6 @@ param_scheduler = [
 optim_wrapper = dict(
     type='OptimWrapper',
     constructor='ConvNeXtLayerDecayOptimizerConstructor',
-    optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(decay_rate=1.0, decay_type='layer_wise', num_layers=6),
     clip_grad=dict(max_norm=10.0))
