@@ -64,19 +64,19 @@ def textured_background(rng: np.random.Generator, size: int) -> np.ndarray:
     return image + rng.normal(0, 6, size=image.shape)
 
 
-def material_pattern(label: int, center: np.ndarray, size: int, period: float = 6.0) -> np.ndarray:
+def material_pattern(label: int, center: np.ndarray, size: int, period: float = 8.0) -> np.ndarray:
     """A class-specific surface pattern in [-1, 1], (H, W), anchored at the shape's centre:
-    rings (circle), checkerboard (square), diagonal stripes (triangle), dots (cross)."""
+    rings (circle), checkerboard (square), horizontal stripes (triangle), vertical stripes
+    (cross). Structurally different, so they stay apart under 0.5-2x resizing and flips."""
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     x, y = (xx - center[0]) * 2 * np.pi / period, (yy - center[1]) * 2 * np.pi / period
-    name = SHAPE_CLASSES[label]
-    if name == 'circle':
-        return np.sin(np.hypot(x, y))
-    if name == 'square':
-        return np.sign(np.sin(x)) * np.sign(np.sin(y))
-    if name == 'triangle':
-        return np.sin((x + y) / np.sqrt(2))
-    return np.where(np.sin(x) * np.sin(y) > 0.5, 1.0, -1.0)
+    patterns = {
+        'circle': lambda: np.sin(np.hypot(x, y)),
+        'square': lambda: np.sign(np.sin(x)) * np.sign(np.sin(y)),
+        'triangle': lambda: np.sign(np.sin(y)),
+        'cross': lambda: np.sign(np.sin(x)),
+    }
+    return patterns[SHAPE_CLASSES[label]]()
 
 
 def _contrasting_colour(rng: np.random.Generator, under: np.ndarray) -> np.ndarray:

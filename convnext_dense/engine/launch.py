@@ -123,6 +123,7 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
     if is_detection(cfg):
         hook['test_out_dir'] = osp.abspath(show_dir)
     else:
+        hook['interval'] = 1  # mmseg's hook draws every 50th image by default
         cfg.visualizer['save_dir'] = show_dir
 
 

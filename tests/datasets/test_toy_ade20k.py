@@ -7,9 +7,9 @@ import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from convnext_dense.datasets import SEG_CLASSES, ensure_toy_ade20k
+from convnext_dense.datasets import SEG_CLASSES, SHAPE_CLASSES, ensure_toy_ade20k
 from convnext_dense.datasets.toy_ade20k import UNLABELLED, label_map
-from convnext_dense.datasets.toy_scenes import polygon_mask, render_scene
+from convnext_dense.datasets.toy_scenes import material_pattern, polygon_mask, render_scene
 
 SMALL = {'training': (4, 10), 'validation': (2, 11)}
 
@@ -54,3 +54,18 @@ def test_dataset_loads_with_reduce_zero_label(tmp_path):
 def test_dataset_without_data_root_is_a_clear_error():
     with pytest.raises(ValueError, match='data_root'):
         DATASETS.build(dict(type='ToyADE20KDataset', pipeline=[]))
+
+
+def test_materials_change_only_the_shapes_and_differ_by_class():
+    plain, objects = render_scene(np.random.default_rng(8), 128)
+    textured, same_objects = render_scene(np.random.default_rng(8), 128, materials=True)
+    assert [o.label for o in objects] == [o.label for o in same_objects]
+    inside = np.logical_or.reduce([polygon_mask(o.polygon, 128, 128).astype(bool)
+                                   for o in objects])
+    changed = np.abs(plain.astype(int) - textured.astype(int)).sum(-1) > 0
+    assert changed[inside].mean() > 0.5 and not changed[~inside].any()
+    patterns = [material_pattern(label, np.array([64.0, 64.0]), 64)
+                for label in range(len(SHAPE_CLASSES))]
+    for i in range(len(patterns)):
+        for j in range(i + 1, len(patterns)):
+            assert np.abs(patterns[i] - patterns[j]).mean() > 0.3

@@ -27,7 +27,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def run(args, cwd: Path, timeout: int = 600) -> str:
-    env = dict(os.environ, OMP_NUM_THREADS='2', PYTHON=sys.executable, PORT=str(free_port()))
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                             env=env)
     output = result.stdout + result.stderr
