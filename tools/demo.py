@@ -2,9 +2,10 @@
 (CPU, a few minutes each), prints COCO bbox / segm mAP and mIoU, and writes PNGs of
 predictions beside the ground truth of a validation image, and of the training curves.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--det-iters 600] [--seg-iters 300]
+    python tools/demo.py [--work-dir work_dirs/demo] [--det-iters 800] [--seg-iters 600]
 """
 import argparse
+import importlib
 import os.path as osp
 import runpy
 from typing import Dict, List
@@ -36,7 +37,7 @@ def train(config: str, work_dir: str, iters: int):
 def ground_truth_of(predictor: Predictor, image: str):
     """The validation sample of ``image``, packed by the config's pipeline (with its labels)."""
     with DefaultScope.overwrite_default_scope(predictor.scope):
-        registry = __import__(f'{predictor.scope}.registry', fromlist=['DATASETS']).DATASETS
+        registry = importlib.import_module(f'{predictor.scope}.registry').DATASETS
         dataset = registry.build(predictor.cfg.val_dataloader.dataset)
     index = next(i for i in range(len(dataset))
                  if osp.abspath(dataset.get_data_info(i)['img_path']) == osp.abspath(image))
@@ -72,8 +73,8 @@ def run_demo(task: str, work_root: str, iters: int) -> List[str]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'))
-    parser.add_argument('--det-iters', type=int, default=600)
-    parser.add_argument('--seg-iters', type=int, default=300)
+    parser.add_argument('--det-iters', type=int, default=800)
+    parser.add_argument('--seg-iters', type=int, default=600)
     return parser.parse_args(argv)
 
 

@@ -4,6 +4,8 @@ mmdet's and mmseg's own loaders, inference functions and visualisers do the work
 config's ``default_scope`` picks which. SyncBN layers (the paper heads use them) are turned
 into plain BatchNorm, since inference runs in one process.
 """
+import functools
+import importlib
 from typing import Optional, Union
 
 import mmcv
@@ -68,14 +70,16 @@ class Predictor:
         and ``sample`` carries it); returns the RGB picture."""
         rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
         with DefaultScope.overwrite_default_scope(self.scope):
-            visualizer = self._visualizer()
+            visualizer = self.visualizer
             kwargs = dict(pred_score_thr=score_thr) if self.is_detector else {}
             visualizer.add_datasample('prediction', rgb, sample, draw_gt=draw_gt,
                                       draw_pred=True, show=False, out_file=out_file, **kwargs)
             return visualizer.get_image()
 
-    def _visualizer(self):
-        registry = __import__(f'{self.scope}.registry', fromlist=['VISUALIZERS']).VISUALIZERS
+    @functools.cached_property
+    def visualizer(self):
+        """The config's visualiser (mmdet's or mmseg's), writing only where ``draw`` says."""
+        registry = importlib.import_module(f'{self.scope}.registry').VISUALIZERS
         settings = dict(self.cfg.visualizer, name=f'predictor-{id(self)}', vis_backends=None,
                         save_dir=None)
         visualizer = registry.build(settings)

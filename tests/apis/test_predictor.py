@@ -1,4 +1,5 @@
 """Predictor on the demo configs: loads a checkpoint, predicts, draws a PNG of the right size."""
+import importlib
 from pathlib import Path
 
 import cv2
@@ -23,7 +24,7 @@ def write_checkpoint(config: str, classes, path: Path) -> None:
     cfg = Config.fromfile(str(CONFIGS / config))
     scope = cfg.default_scope
     with DefaultScope.overwrite_default_scope(scope):
-        registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
+        registry = importlib.import_module(f'{scope}.registry').MODELS
         model = registry.build(cfg.model)
     torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': {'classes': classes}}},
                path)
