@@ -41,7 +41,11 @@ def ground_truth_of(predictor: Predictor, image: str):
         dataset = registry.build(predictor.cfg.val_dataloader.dataset)
     index = next(i for i in range(len(dataset))
                  if osp.abspath(dataset.get_data_info(i)['img_path']) == osp.abspath(image))
-    return dataset[index]['data_samples']
+    sample = dataset[index]['data_samples']
+    if 'gt_instances' in sample and hasattr(sample.gt_instances.bboxes, 'tensor'):
+        # The pipeline packs mmdet's box type; its visualiser draws plain (N, 4) tensors.
+        sample.gt_instances.bboxes = sample.gt_instances.bboxes.tensor
+    return sample
 
 
 def run_demo(task: str, work_root: str, iters: int) -> List[str]:
