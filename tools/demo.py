@@ -2,7 +2,7 @@
 (CPU, a few minutes each), prints COCO bbox / segm mAP and mIoU, and writes PNGs of
 predictions beside the ground truth of a validation image, and of the training curves.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--det-iters 800] [--seg-iters 600]
+    python tools/demo.py [--work-dir work_dirs/demo] [--det-iters 700] [--seg-iters 1200]
 """
 import argparse
 import importlib
@@ -77,8 +77,8 @@ def run_demo(task: str, work_root: str, iters: int) -> List[str]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'))
-    parser.add_argument('--det-iters', type=int, default=800)
-    parser.add_argument('--seg-iters', type=int, default=600)
+    parser.add_argument('--det-iters', type=int, default=700)
+    parser.add_argument('--seg-iters', type=int, default=1200)
     return parser.parse_args(argv)
 
 
