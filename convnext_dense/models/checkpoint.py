@@ -166,6 +166,30 @@ def convert_state_dict(checkpoint: dict, prefix: Optional[str] = None,
     return CONVERTERS[layout](state), layout
 
 
+def export_state_dict(state: StateDict, template: StateDict, layout: str) -> StateDict:
+    """Our backbone state dict -> another layout, by running that layout's converter backwards.
+
+    ``template`` is the target model's own state dict (its keys and shapes). Every converter only
+    renames keys and reshapes tensors, so tagging each template tensor with its key's index and
+    converting the tags tells which of our keys fills which template key. Template keys the
+    converter drops (classifier heads) keep their values. Raises ``KeyError`` naming a template
+    key that none of ours fills, or one of ours that fills no template key.
+    """
+    keys = list(template)
+    tags = {key: torch.full(value.shape, float(index))
+            for index, (key, value) in enumerate(template.items()) if value.is_floating_point()}
+    source_key = {ours: keys[int(tag.flatten()[0])] for ours, tag in CONVERTERS[layout](tags).items()}
+    unused = sorted(set(state) - set(source_key))
+    if unused:
+        raise KeyError(f'No {layout} parameter takes our {unused}.')
+    exported = dict(template)
+    for ours, theirs in source_key.items():
+        if ours not in state:
+            raise KeyError(f'{layout} parameter {theirs!r} has no source: ours lacks {ours!r}.')
+        exported[theirs] = state[ours].detach().reshape(template[theirs].shape).clone()
+    return exported
+
+
 def check_fit(model: nn.Module, state: StateDict, source: str,
               allowed_missing: str = r'^norm\d\.') -> List[str]:
     """Raises :class:`CheckpointMismatchError` naming missing / unexpected / mis-shaped keys.

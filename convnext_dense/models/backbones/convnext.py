@@ -20,6 +20,9 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from ._fused_cpu import (depthwise_conv2d, fused_cpu_kernels_apply, linear, linear_gelu,
+                         linear_scale_residual, scale_folding_pays)
+
 
 @dataclass(frozen=True)
 class ConvNeXtArch:
@@ -101,11 +104,13 @@ class ConvNeXtBlock(nn.Module):
     """dwconv 7x7 -> LN -> Linear(C, 4C) -> GELU [-> GRN] -> Linear(4C, C) [* gamma] -> + x.
 
     Input and output: (N, C, H, W). The MLP runs on NHWC with ``nn.Linear``, which is faster
-    than 1x1 convolutions on NCHW for these widths (timm measured the same).
+    than 1x1 convolutions on NCHW for these widths (timm measured the same). On fp32 CPU tensors
+    the block runs oneDNN-fused kernels (:mod:`._fused_cpu`; same parameters, same results up to
+    float rounding) unless ``fused=False``; stochastic depth while training takes the plain path.
     """
 
     def __init__(self, channels: int, drop_path: float = 0.0, layer_scale_init_value: float = 1e-6,
-                 use_grn: bool = False):
+                 use_grn: bool = False, fused: bool = True):
         super().__init__()
         hidden = 4 * channels
         self.dwconv = nn.Conv2d(channels, channels, kernel_size=7, padding=3, groups=channels)
@@ -117,8 +122,15 @@ class ConvNeXtBlock(nn.Module):
         self.gamma = (nn.Parameter(torch.full((channels, ), float(layer_scale_init_value)))
                       if layer_scale_init_value > 0 else None)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.fused = fused
 
     def forward(self, x: Tensor) -> Tensor:
+        stochastic_depth = self.training and isinstance(self.drop_path, DropPath)
+        if self.fused and not stochastic_depth and fused_cpu_kernels_apply(x):
+            return self._forward_fused(x)
+        return self._forward_plain(x)
+
+    def _forward_plain(self, x: Tensor) -> Tensor:
         shortcut = x
         x = self.dwconv(x).permute(0, 2, 3, 1)
         x = self.act(self.pwconv1(self.norm(x)))
@@ -128,6 +140,26 @@ class ConvNeXtBlock(nn.Module):
         if self.gamma is not None:
             x = x * self.gamma
         return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
+
+    def _forward_fused(self, x: Tensor) -> Tensor:
+        needs_grad = torch.is_grad_enabled() and (x.requires_grad
+                                                  or self.pwconv1.weight.requires_grad)
+        dwconv = depthwise_conv2d if needs_grad else self.dwconv._conv_forward
+        y = self.norm(dwconv(x, self.dwconv.weight, self.dwconv.bias).permute(0, 2, 3, 1))
+        if needs_grad:
+            y = self.act(linear(y, self.pwconv1.weight, self.pwconv1.bias))
+        else:
+            y = linear_gelu(y, self.pwconv1.weight, self.pwconv1.bias)
+        if self.grn is not None:
+            y = self.grn(y)
+        shortcut = x.permute(0, 2, 3, 1)
+        if self.gamma is None or scale_folding_pays(y.numel() // y.shape[-1], self.pwconv2.weight):
+            y = linear_scale_residual(y, self.pwconv2.weight, self.pwconv2.bias, self.gamma,
+                                      shortcut)
+        else:
+            y = torch.addcmul(shortcut, linear(y, self.pwconv2.weight, self.pwconv2.bias),
+                              self.gamma)
+        return y.permute(0, 3, 1, 2)
 
 
 def _stem(in_channels: int, out_channels: int, patch_size: int) -> nn.Sequential:
@@ -179,6 +211,8 @@ class ConvNeXt(BaseModule):
             (parameters get no gradient and stay in eval mode across ``train()``).
         with_cp: gradient checkpointing of each block while training (less memory, more compute).
         channels_last: run in the NHWC memory format (outputs are channels_last NCHW tensors).
+        fused: let blocks use oneDNN-fused kernels on fp32 CPU input (see ``_fused_cpu``);
+            False forces the plain PyTorch ops everywhere.
         gap_before_final_norm: mmpretrain's classification pooling; only False makes sense for
             dense prediction and is accepted for config compatibility.
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
@@ -198,7 +232,8 @@ class ConvNeXt(BaseModule):
                  use_grn: bool = False,
                  frozen_stages: int = 0,
                  with_cp: bool = False,
-                 channels_last: bool = False,
+                 channels_last: bool = True,
+                 fused: bool = True,
                  gap_before_final_norm: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
@@ -225,7 +260,7 @@ class ConvNeXt(BaseModule):
             first = sum(self.arch.depths[:i])
             self.stages.append(nn.Sequential(*[
                 ConvNeXtBlock(channels[i], drop_rates[first + b], layer_scale_init_value,
-                              use_grn) for b in range(depth)
+                              use_grn, fused) for b in range(depth)
             ]))
         for i in self.out_indices:
             self.add_module(f'norm{i}', LayerNorm2d(channels[i]))

@@ -1,0 +1,168 @@
+"""Full-model mode: detectors and segmentors built from config files, on synthetic batches.
+
+A batch is ``batch_size`` random images of ``img_size`` x ``img_size`` with random ground truth
+(boxes, labels and masks for mmdet models by ``mmdet.testing.demo_mm_inputs``, a label map for
+mmseg models), so any config runs without its dataset. Inference is ``model.test_step`` (data
+preprocessor + predict); a training step is data preprocessor, ``mode='loss'``,
+``parse_losses``, backward and an AdamW step.
+"""
+import os.path as osp
+from dataclasses import asdict, dataclass
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS, DefaultScope, init_default_scope
+from mmengine.structures import PixelData
+from torch import nn
+
+from .complexity import count_flops, count_parameters
+from .device import device_backend, matmul_peak_flops
+from .harness import (DTYPES, adamw, autocast_context, autocast_dtype, measure_peak_memory,
+                      time_interleaved)
+from .report import build_results, environment
+
+
+
+@dataclass
+class ModelBenchmarkSettings:
+    """What ``tools/benchmark.py --config`` was asked to measure (recorded in the report)."""
+    img_size: int = 512
+    batch_size: int = 2
+    mode: str = 'infer'
+    dtype: str = 'fp32'
+    threads: Optional[int] = None
+    device: str = 'cpu'
+    warmup: int = 1
+    rounds: int = 5
+    seed: int = 0
+
+
+def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None) -> nn.Module:
+    """The ``model`` of a config, built in the config's registry scope (mmdet / mmseg)."""
+    cfg = Config.fromfile(config_path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope', 'mmengine')
+    init_default_scope(scope)
+    # No init_weights(): pretrained URLs may be unreachable, and timing does not need them.
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(cfg.model)
+    model.scope = scope
+    return model
+
+
+def synthetic_batch(model: nn.Module, batch_size: int, img_size: int, seed: int) -> dict:
+    """Random images and ground truth in the model's task format (``model.scope``)."""
+    if model.scope == 'mmdet':
+        from mmdet.testing import demo_mm_inputs
+        num_classes = _num_classes(model)
+        return demo_mm_inputs(batch_size, (3, img_size, img_size), num_classes=num_classes,
+                              with_mask=True)
+    if model.scope == 'mmseg':
+        return _segmentation_batch(batch_size, img_size, _num_classes(model), seed)
+    raise ValueError(f'Full-model mode supports mmdet and mmseg configs, not scope '
+                     f'{model.scope!r}.')
+
+
+def _num_classes(model: nn.Module) -> int:
+    """The first ``num_classes`` a head declares (2 if none does)."""
+    for module in model.modules():
+        value = getattr(module, 'num_classes', None)
+        if isinstance(value, int) and value > 1:
+            return value
+    return 2
+
+
+def _segmentation_batch(batch_size: int, img_size: int, num_classes: int, seed: int) -> dict:
+    from mmseg.structures import SegDataSample
+    rng = np.random.RandomState(seed)
+    inputs, samples = [], []
+    for _ in range(batch_size):
+        inputs.append(torch.from_numpy(rng.randint(0, 255, (3, img_size, img_size), np.uint8)))
+        sample = SegDataSample()
+        sample.set_metainfo(dict(img_shape=(img_size, img_size), ori_shape=(img_size, img_size),
+                                 pad_shape=(img_size, img_size)))
+        labels = rng.randint(0, num_classes, (1, img_size, img_size))
+        sample.gt_sem_seg = PixelData(data=torch.from_numpy(labels))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+class TensorModeForward(nn.Module):
+    """``model(inputs, data_samples, mode='tensor')`` as a one-argument module, for tracers."""
+
+    def __init__(self, model: nn.Module, data_samples):
+        super().__init__()
+        self.model = model
+        self.data_samples = data_samples
+
+    def forward(self, inputs: torch.Tensor):
+        return self.model(inputs, self.data_samples, mode='tensor')
+
+
+def count_model_flops(model: nn.Module, batch: dict) -> int:
+    """FLOPs of one image's tensor-mode forward (backbone, neck and heads, as mmdet's and
+    mmseg's ``get_flops`` count them)."""
+    single = dict(inputs=batch['inputs'][:1], data_samples=batch['data_samples'][:1])
+    data = model.data_preprocessor(single, False)
+    return count_flops(TensorModeForward(model, data['data_samples']), (data['inputs'], ))
+
+
+def model_inference_step(model: nn.Module, batch: dict, dtype: Optional[torch.dtype],
+                         device_type: str):
+
+    def step():
+        with torch.inference_mode(), autocast_context(device_type, dtype):
+            return model.test_step(batch)
+
+    return step
+
+
+def model_training_step(model: nn.Module, batch: dict, dtype: Optional[torch.dtype],
+                        device_type: str):
+    optimizer = adamw([p for p in model.parameters() if p.requires_grad])
+
+    def step():
+        data = model.data_preprocessor(batch, True)
+        with autocast_context(device_type, dtype):
+            loss, _ = model.parse_losses(model(**data, mode='loss'))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss
+
+    return step
+
+
+def run_model_benchmark(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
+                        cfg_options: Optional[dict] = None, show_progress: bool = True) -> dict:
+    """Times every config's model on the same synthetic batch size; returns the report dict."""
+    if settings.mode not in ('infer', 'train'):
+        raise ValueError(f'--mode {settings.mode!r}: choose infer or train.')
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    backend = device_backend(settings.device)
+    models, batches, flops = {}, {}, {}
+    for path in config_paths:
+        name = osp.splitext(osp.basename(path))[0]
+        torch.manual_seed(settings.seed)
+        model = build_model_from_config(path, cfg_options).to(backend.device)
+        batches[name] = synthetic_batch(model, settings.batch_size, settings.img_size,
+                                        settings.seed)
+        flops[name] = count_model_flops(model, batches[name])
+        models[name] = model.train(settings.mode == 'train')
+    make_step = model_training_step if settings.mode == 'train' else model_inference_step
+    steps = {name: make_step(models[name], batches[name], autocast_dtype(settings.dtype),
+                             backend.type) for name in models}
+    peak = matmul_peak_flops(backend, DTYPES[settings.dtype])
+    timings = time_interleaved(steps, backend, settings.warmup, settings.rounds, show_progress)
+    memory = measure_peak_memory(steps, backend)
+    params = {name: count_parameters(model) for name, model in models.items()}
+    results = build_results(timings, memory, params, flops, settings.batch_size, settings.mode,
+                            peak)
+    meta = dict(kind='model', **asdict(settings), threads_used=torch.get_num_threads(),
+                configs=list(config_paths), device_name=backend.name(),
+                matmul_peak_gflops=peak / 1e9, environment=environment())
+    return dict(meta=meta, results=results)

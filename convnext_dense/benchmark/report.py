@@ -1,0 +1,176 @@
+"""Benchmark reports: one JSON schema, a text table for people and a bar chart for the README.
+
+Schema (``validate_report`` checks it)::
+
+    {"meta": {"kind": "backbone" | "model", "mode": ..., "batch_size": ..., "device": ...,
+              "device_name": ..., "matmul_peak_gflops": ..., "environment": {...}, ...},
+     "results": {NAME: {"images_per_s": {"median", "min", "max"},
+                        "latency_ms": {"median", "min", "max"},
+                        "peak_memory_mb": float | null, "params_m": float, "gflops": float,
+                        "ratio_to_fastest_peer": float | null, "matmul_peak_fraction": float,
+                        "max_abs_diff": float | null}}}
+
+``gflops`` counts multiply-adds of one image's forward pass; ``matmul_peak_fraction`` is the
+achieved FLOP/s (2 per multiply-add, x3 in training) over a matmul's FLOP/s measured in the same
+run on the same device.
+"""
+import datetime
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from typing import Dict, List, Optional
+
+import torch
+
+from .harness import TRAIN_WORK_PER_FORWARD, Timings, ratios_to_fastest_peer
+
+STAT_KEYS = ('median', 'min', 'max')
+ENTRY_KEYS = ('images_per_s', 'latency_ms', 'peak_memory_mb', 'params_m', 'gflops',
+              'ratio_to_fastest_peer', 'matmul_peak_fraction', 'max_abs_diff')
+VERSIONED_PACKAGES = ('torch', 'torchvision', 'timm', 'mmpretrain', 'mmengine', 'mmdet',
+                      'mmsegmentation', 'convnext-dense')
+
+
+class ReportSchemaError(ValueError):
+    """A benchmark report lacks a key or has a value of the wrong type."""
+
+
+def build_results(timings: Dict[str, Timings], peak_memory: Dict[str, Optional[int]],
+                  params: Dict[str, int], flops: Dict[str, int], batch_size: int, mode: str,
+                  matmul_peak: float, max_abs_diff: Optional[Dict[str, float]] = None) -> dict:
+    """The ``results`` part of a report: one entry per model, keyed by its name."""
+    medians = {n: t.images_per_s(batch_size)['median'] for n, t in timings.items()}
+    ratios = ratios_to_fastest_peer(medians)
+    work = TRAIN_WORK_PER_FORWARD if mode == 'train' else 1
+    return {
+        name: dict(
+            images_per_s=timings[name].images_per_s(batch_size),
+            latency_ms=timings[name].latency_ms(),
+            peak_memory_mb=None if peak_memory[name] is None else peak_memory[name] / 2**20,
+            params_m=params[name] / 1e6,
+            gflops=flops[name] / 1e9,
+            ratio_to_fastest_peer=ratios[name],
+            matmul_peak_fraction=2 * flops[name] * work * medians[name] / matmul_peak,
+            max_abs_diff=None if max_abs_diff is None else max_abs_diff[name],
+        )
+        for name in timings
+    }
+
+
+def environment() -> dict:
+    """Date, Python and the versions of the packages a reader needs to reproduce the figures."""
+    versions = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return dict(date=datetime.date.today().isoformat(), python=platform.python_version(),
+                platform=platform.platform(), versions=versions,
+                cuda=torch.version.cuda)
+
+
+def validate_report(report: dict) -> None:
+    """Raises :class:`ReportSchemaError` naming the first missing key or mistyped value."""
+    for key in ('meta', 'results'):
+        if not isinstance(report.get(key), dict):
+            raise ReportSchemaError(f'report[{key!r}] must be a dict.')
+    for key in ('kind', 'mode', 'batch_size', 'device', 'device_name', 'matmul_peak_gflops',
+                'environment'):
+        if key not in report['meta']:
+            raise ReportSchemaError(f"report['meta'] lacks {key!r}.")
+    if not report['results']:
+        raise ReportSchemaError("report['results'] is empty.")
+    for name, entry in report['results'].items():
+        for key in ENTRY_KEYS:
+            if key not in entry:
+                raise ReportSchemaError(f"report['results'][{name!r}] lacks {key!r}.")
+        for key in ('images_per_s', 'latency_ms'):
+            for stat in STAT_KEYS:
+                if not isinstance(entry[key].get(stat), (int, float)):
+                    raise ReportSchemaError(
+                        f"report['results'][{name!r}][{key!r}][{stat!r}] must be a number.")
+
+
+def write_json(report: dict, path: str) -> None:
+    """Validates ``report`` and writes it atomically (temporary file + rename)."""
+    validate_report(report)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'w') as stream:
+            json.dump(report, stream, indent=2)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _fmt(value: Optional[float], pattern: str) -> str:
+    return '-' if value is None else pattern.format(value)
+
+
+def format_table(report: dict) -> str:
+    """The report as an aligned text table, fastest first, with a header line of settings."""
+    meta = report['meta']
+    header = (f"{meta['kind']} {meta.get('arch', '')} {meta['mode']} batch {meta['batch_size']} "
+              f"{meta.get('dtype', 'fp32')} on {meta['device_name']}; matmul peak "
+              f"{meta['matmul_peak_gflops']:.0f} GFLOP/s")
+    columns = ['impl', 'img/s med', 'min', 'max', 'ms/batch', 'peak MB', 'params M', 'GFLOPs',
+               'vs fastest peer', '% matmul peak']
+    rows: List[List[str]] = []
+    ranked = sorted(report['results'].items(),
+                    key=lambda item: -item[1]['images_per_s']['median'])
+    for name, entry in ranked:
+        rate = entry['images_per_s']
+        rows.append([
+            name, f"{rate['median']:.2f}", f"{rate['min']:.2f}", f"{rate['max']:.2f}",
+            f"{entry['latency_ms']['median']:.1f}", _fmt(entry['peak_memory_mb'], '{:.0f}'),
+            f"{entry['params_m']:.2f}", f"{entry['gflops']:.2f}",
+            _fmt(entry['ratio_to_fastest_peer'], '{:.3f}x'),
+            f"{100 * entry['matmul_peak_fraction']:.0f}%"
+        ])
+    widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
+    lines = [header, '  '.join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ['  '.join(v.ljust(w) for v, w in zip(row, widths)) for row in rows]
+    return '\n'.join(lines)
+
+
+def plot_report(reports: List[dict], path: str) -> None:
+    """Horizontal bars of median images/s (min-max whiskers), one panel per report."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(len(reports), 1, figsize=(7, 1.2 + 0.55 * sum(
+        len(r['results']) for r in reports)), squeeze=False)
+    for axis, report in zip(axes[:, 0], reports):
+        _plot_panel(axis, report)
+    figure.tight_layout()
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _plot_panel(axis, report: dict) -> None:
+    meta = report['meta']
+    ranked = sorted(report['results'].items(),
+                    key=lambda item: item[1]['images_per_s']['median'])
+    names = [name for name, _ in ranked]
+    medians = [entry['images_per_s']['median'] for _, entry in ranked]
+    lows = [m - entry['images_per_s']['min'] for m, (_, entry) in zip(medians, ranked)]
+    highs = [entry['images_per_s']['max'] - m for m, (_, entry) in zip(medians, ranked)]
+    colours = ['tab:orange' if name == 'ours' else 'tab:blue' for name in names]
+    axis.barh(names, medians, xerr=[lows, highs], color=colours, capsize=3)
+    for y, (name, entry) in enumerate(ranked):
+        ratio = entry['ratio_to_fastest_peer']
+        label = f"{medians[y]:.2f}" + ('' if ratio is None else f'  ({ratio:.2f}x)')
+        axis.text(medians[y], y, '  ' + label, va='center', fontsize=8)
+    axis.set_xlim(0, max(m + h for m, h in zip(medians, highs)) * 1.35)
+    axis.set_xlabel('images / s (median over interleaved rounds; whiskers min-max)')
+    axis.set_title(f"{meta.get('arch', meta['kind'])} {meta['mode']}, batch {meta['batch_size']}"
+                   f", {meta.get('dtype', 'fp32')}, {meta['device_name']}", fontsize=9)

@@ -1,0 +1,91 @@
+"""Benchmark ConvNeXt backbones side by side, or whole models from config files.
+
+Backbones (ours against timm, torchvision and mmpretrain, same weights, outputs checked equal):
+
+    python tools/benchmark.py --arch tiny --img-size 224 --batch-size 8 --mode infer \\
+        --impls ours,timm,torchvision,mmpretrain --channels-last --threads 2 \\
+        --json work_dirs/bench/infer.json --plot work_dirs/bench/infer.png
+
+Whole models (detectors / segmentors, synthetic batches; several configs are interleaved):
+
+    python tools/benchmark.py --config configs/demo/mask-rcnn_convnext-atto_toy.py \\
+        --img-size 320 --batch-size 2 --mode train
+
+Prints a table; ``--json`` writes the report (schema in ``convnext_dense/benchmark/report.py``),
+``--plot`` a bar chart of images/s.
+"""
+import argparse
+
+from mmengine.config import DictAction
+
+from convnext_dense.benchmark import (BackboneBenchmarkSettings, ModelBenchmarkSettings,
+                                      format_table, plot_report, run_backbone_benchmark,
+                                      run_model_benchmark, write_json)
+from convnext_dense.benchmark.harness import DTYPES
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', nargs='+', help='full-model mode: config file(s) to time')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override settings of every --config')
+    parser.add_argument('--arch', default='tiny', help='backbone mode: ConvNeXt size')
+    parser.add_argument('--v2', action='store_true', help='backbone mode: ConvNeXt V2 (GRN)')
+    parser.add_argument('--impls', default='ours,timm,torchvision,mmpretrain',
+                        help='backbone mode: comma-separated implementations')
+    parser.add_argument('--img-size', type=int, default=None,
+                        help='square input side (default 224 backbone, 512 model)')
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='images per step (default 8 backbone, 2 model)')
+    parser.add_argument('--mode', choices=['infer', 'train'], default='infer')
+    parser.add_argument('--dtype', choices=sorted(DTYPES), default='fp32',
+                        help='fp32, or autocast to bf16 / fp16')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='backbone mode: NHWC memory format for every implementation')
+    parser.add_argument('--compile', action='store_true', help='torch.compile every model')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
+    parser.add_argument('--warmup', type=int, default=None, help='untimed steps per model')
+    parser.add_argument('--rounds', type=int, default=None, help='timed interleaved rounds')
+    parser.add_argument('--json', help='write the report here')
+    parser.add_argument('--plot', help='write a bar chart PNG here')
+    return parser.parse_args(argv)
+
+
+def _given(args: argparse.Namespace, defaults) -> dict:
+    """Settings the user gave, on top of the mode's defaults."""
+    values = dict(img_size=args.img_size, batch_size=args.batch_size, mode=args.mode,
+                  dtype=args.dtype, threads=args.threads, device=args.device,
+                  warmup=args.warmup, rounds=args.rounds)
+    return {k: v for k, v in values.items() if v is not None and hasattr(defaults, k)}
+
+
+def run(args: argparse.Namespace) -> dict:
+    if args.config:
+        if args.compile or args.channels_last:
+            raise SystemExit('--compile and --channels-last apply to backbone mode only.')
+        settings = ModelBenchmarkSettings(**_given(args, ModelBenchmarkSettings))
+        return run_model_benchmark(settings, args.config, args.cfg_options)
+    settings = BackboneBenchmarkSettings(arch=args.arch, use_grn=args.v2,
+                                         channels_last=args.channels_last,
+                                         compile=args.compile,
+                                         **_given(args, BackboneBenchmarkSettings))
+    impls = [name.strip() for name in args.impls.split(',') if name.strip()]
+    return run_backbone_benchmark(settings, impls)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    report = run(args)
+    print(format_table(report))
+    if args.json:
+        write_json(report, args.json)
+        print(f'json: {args.json}')
+    if args.plot:
+        plot_report([report], args.plot)
+        print(f'plot: {args.plot}')
+    return report
+
+
+if __name__ == '__main__':
+    main()
