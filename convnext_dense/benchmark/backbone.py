@@ -12,7 +12,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from .complexity import count_flops, count_parameters
-from .device import device_backend, matmul_peak_flops
+from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, autocast_dtype, check_agreement, inference_step,
                       measure_peak_memory, time_interleaved, training_step)
 from .implementations import MissingImplementationError, build_implementation, reference_weights
@@ -45,11 +45,16 @@ class BackboneBenchmarkSettings:
 
 def run_backbone_benchmark(settings: BackboneBenchmarkSettings, impls: Sequence[str],
                            show_progress: bool = True) -> dict:
-    """Builds, checks and times ``impls``; returns the report dict."""
+    """Builds, checks and times ``impls`` with ``settings.threads`` CPU threads; returns the
+    report dict."""
     if settings.mode not in ('infer', 'train'):
         raise ValueError(f'--mode {settings.mode!r}: choose infer or train.')
-    if settings.threads:
-        torch.set_num_threads(settings.threads)
+    with torch_threads(settings.threads):
+        return _measure(settings, impls, show_progress)
+
+
+def _measure(settings: BackboneBenchmarkSettings, impls: Sequence[str],
+             show_progress: bool) -> dict:
     backend = device_backend(settings.device)
     state = reference_weights(settings.arch, settings.use_grn, settings.seed)
     models = _build_all(impls, settings, state)

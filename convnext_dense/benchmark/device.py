@@ -9,6 +9,7 @@ import ctypes
 import ctypes.util
 import os
 import time
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Callable, Optional
 
@@ -95,6 +96,18 @@ def device_backend(device: str):
             raise RuntimeError(f'--device {device}: no CUDA device is available here.')
         return CudaBackend(torch_device)
     raise ValueError(f'--device {device!r}: only cpu and cuda are supported.')
+
+
+@contextmanager
+def torch_threads(threads: Optional[int]):
+    """Runs the block with ``threads`` CPU threads (unchanged for None), restoring the count."""
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def matmul_peak_flops(backend, dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:

@@ -18,7 +18,7 @@ from mmengine.structures import PixelData
 from torch import nn
 
 from .complexity import count_flops, count_parameters
-from .device import device_backend, matmul_peak_flops
+from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, adamw, autocast_context, autocast_dtype, measure_peak_memory,
                       time_interleaved)
 from .report import build_results, environment
@@ -138,11 +138,16 @@ def model_training_step(model: nn.Module, batch: dict, dtype: Optional[torch.dty
 
 def run_model_benchmark(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
                         cfg_options: Optional[dict] = None, show_progress: bool = True) -> dict:
-    """Times every config's model on the same synthetic batch size; returns the report dict."""
+    """Times every config's model on the same synthetic batch size with ``settings.threads``
+    CPU threads; returns the report dict."""
     if settings.mode not in ('infer', 'train'):
         raise ValueError(f'--mode {settings.mode!r}: choose infer or train.')
-    if settings.threads:
-        torch.set_num_threads(settings.threads)
+    with torch_threads(settings.threads):
+        return _measure(settings, config_paths, cfg_options, show_progress)
+
+
+def _measure(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
+             cfg_options: Optional[dict], show_progress: bool) -> dict:
     backend = device_backend(settings.device)
     models, batches, flops = {}, {}, {}
     for path in config_paths:

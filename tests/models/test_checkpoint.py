@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from convnext_dense.models import ConvNeXt
-from convnext_dense.models.checkpoint import CheckpointMismatchError, convert_state_dict
+from convnext_dense.models.checkpoint import (CONVERTERS, CheckpointMismatchError,
+                                             convert_state_dict, export_state_dict)
 
 ATOL = 1e-5
 IMAGE = (2, 3, 64, 64)
@@ -244,3 +245,26 @@ def test_unknown_layout_names_file_and_keys(tmp_path):
 def test_missing_prefix_is_named():
     with pytest.raises(CheckpointMismatchError, match="prefix 'encoder.'"):
         convert_state_dict({'stem.0.weight': torch.zeros(1)}, prefix='encoder')
+
+
+@pytest.mark.parametrize('layout, template', [
+    ('timm', lambda: timm.create_model('convnext_atto', features_only=True)),
+    ('mmpretrain', lambda: MMPretrainConvNeXt(out_indices=(0, 1, 2, 3),
+                                              gap_before_final_norm=False,
+                                              **mmpretrain_kwargs(False))),
+])
+def test_export_runs_the_converter_backwards(layout, template):
+    ours = randomise(ConvNeXt(arch='atto'))
+    state = {k: v for k, v in ours.state_dict().items()
+             if layout == 'mmpretrain' or not k.startswith('norm')}
+    exported = export_state_dict(state, template().state_dict(), layout)
+    back = CONVERTERS[layout](exported)
+    assert set(back) == set(state)
+    assert all(torch.equal(back[k], state[k]) for k in state)
+
+
+def test_export_names_a_key_nothing_takes():
+    template = timm.create_model('convnext_atto', features_only=True).state_dict()
+    state = ConvNeXt(arch='atto').state_dict()  # norm0..3 have no timm counterpart
+    with pytest.raises(KeyError, match='norm0.weight'):
+        export_state_dict(state, template, 'timm')

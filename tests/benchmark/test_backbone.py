@@ -1,0 +1,50 @@
+"""The backbone comparison end to end on a tiny setting (no assertion on speed)."""
+import pytest
+import torch
+
+from convnext_dense.benchmark import (BackboneBenchmarkSettings, ImplementationsDisagree,
+                                      run_backbone_benchmark, validate_report)
+from convnext_dense.benchmark import implementations
+
+TINY = dict(arch='atto', img_size=64, batch_size=2, warmup=1, rounds=2)
+
+
+@pytest.mark.parametrize('mode', ['infer', 'train'])
+def test_report_covers_every_implementation(mode):
+    settings = BackboneBenchmarkSettings(mode=mode, channels_last=True, **TINY)
+    report = run_backbone_benchmark(settings, ['ours', 'timm', 'torchvision', 'mmpretrain'],
+                                    show_progress=False)
+    validate_report(report)
+    assert list(report['results']) == ['ours', 'timm', 'torchvision', 'mmpretrain']
+    for entry in report['results'].values():
+        assert entry['max_abs_diff'] <= 1e-4
+        assert entry['params_m'] == pytest.approx(3.38, abs=0.01)
+        assert entry['images_per_s']['min'] <= entry['images_per_s']['median'] <= \
+            entry['images_per_s']['max']
+    assert report['meta']['threads_used'] == torch.get_num_threads()
+
+
+def test_bf16_autocast_runs():
+    settings = BackboneBenchmarkSettings(dtype='bf16', **TINY)
+    report = run_backbone_benchmark(settings, ['ours', 'timm'], show_progress=False)
+    assert report['meta']['dtype'] == 'bf16'
+
+
+def test_disagreeing_implementation_stops_the_run(monkeypatch):
+    real = implementations.BUILDERS['timm']
+
+    def broken_timm(arch, use_grn, state):
+        state = dict(state)
+        state['stages.2.0.pwconv2.bias'] = state['stages.2.0.pwconv2.bias'] + 0.1
+        return real(arch, use_grn, state)
+
+    monkeypatch.setitem(implementations.BUILDERS, 'timm', broken_timm)
+    with pytest.raises(ImplementationsDisagree, match='timm output 2 differs from ours'):
+        run_backbone_benchmark(BackboneBenchmarkSettings(**TINY), ['ours', 'timm'],
+                               show_progress=False)
+
+
+def test_missing_implementation_is_skipped_with_the_rest_measured():
+    settings = BackboneBenchmarkSettings(use_grn=True, **TINY)
+    report = run_backbone_benchmark(settings, ['ours', 'torchvision'], show_progress=False)
+    assert list(report['results']) == ['ours']

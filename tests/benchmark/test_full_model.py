@@ -1,0 +1,29 @@
+"""Full-model mode on the demo configs (synthetic batches, no dataset needed)."""
+import pytest
+
+from convnext_dense.benchmark import ModelBenchmarkSettings, run_model_benchmark, validate_report
+
+DEMO = 'configs/demo/{}_convnext-atto_toy.py'
+
+
+@pytest.mark.parametrize('mode', ['infer', 'train'])
+def test_detector_and_segmentor_side_by_side(mode):
+    # Batch 2: UperNet's pyramid pooling has a BatchNorm over 1 x 1 maps in training.
+    settings = ModelBenchmarkSettings(img_size=96, batch_size=2, mode=mode, warmup=1, rounds=1)
+    configs = [DEMO.format('mask-rcnn'), DEMO.format('upernet')]
+    report = run_model_benchmark(settings, configs, show_progress=False)
+    validate_report(report)
+    detector = report['results']['mask-rcnn_convnext-atto_toy']
+    segmentor = report['results']['upernet_convnext-atto_toy']
+    # The whole model: more parameters than the 3.4 M atto backbone.
+    assert detector['params_m'] > 3.5 and segmentor['params_m'] > 3.5
+    assert detector['gflops'] > 0.1 and segmentor['gflops'] > 0.1
+    assert report['meta']['kind'] == 'model'
+
+
+def test_unknown_scope_is_refused(tmp_path):
+    config = tmp_path / 'plain.py'
+    config.write_text("model = dict(type='ConvNeXt', arch='atto')\n")
+    with pytest.raises(ValueError, match="scope 'mmengine'"):
+        run_model_benchmark(ModelBenchmarkSettings(img_size=32, batch_size=1), [str(config)],
+                            show_progress=False)

@@ -1,0 +1,165 @@
+"""The oneDNN-fused CPU path of the ConvNeXt block against the plain PyTorch ops: same outputs
+and gradients, on weights of a scale where every part of the block shows in the outputs."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from convnext_dense.benchmark.implementations import reference_weights
+from convnext_dense.models import ConvNeXt
+from convnext_dense.models.backbones import _fused_cpu
+from convnext_dense.models.backbones._fused_cpu import (depthwise_conv2d,
+                                                        fused_cpu_kernels_apply,
+                                                        fused_cpu_kernels_disabled, linear,
+                                                        linear_gelu, linear_scale_residual)
+from convnext_dense.models.backbones.convnext import ConvNeXtBlock
+
+pytestmark = pytest.mark.skipif(not torch.backends.mkldnn.is_available(),
+                                reason='the fused path needs oneDNN')
+
+
+def randomised_block(channels: int, v2: bool) -> ConvNeXtBlock:
+    block = ConvNeXtBlock(channels, layer_scale_init_value=0.0 if v2 else 1e-6, use_grn=v2)
+    with torch.no_grad():
+        for name, param in block.named_parameters():
+            param.copy_(torch.rand_like(param) + 0.5 if param.dim() == 1 and 'bias' not in name
+                        else torch.randn_like(param) * 0.2)
+    return block
+
+
+def run_block(block: ConvNeXtBlock, x: torch.Tensor, fused: bool):
+    block.fused = fused
+    x = x.detach().clone().requires_grad_()
+    out = block(x)
+    (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+    grads = {n: p.grad.clone() for n, p in block.named_parameters()}
+    block.zero_grad(set_to_none=True)
+    return out.detach(), x.grad, grads
+
+
+# (channels, side): 8 x 16 x 16 tokens fold layer scale into the weight (tokens >= 4C); 32
+# channels at 4 x 4 do not; 60 a side takes oneDNN's weight-gradient kernel instead of tiles.
+@pytest.mark.parametrize('channels, side', [(8, 16), (32, 4), (8, 30), (4, 60)])
+@pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
+@pytest.mark.parametrize('layout', ['nchw', 'nhwc'])
+def test_fused_block_matches_plain_in_training(channels, side, v2, layout):
+    block = randomised_block(channels, v2).train()
+    x = torch.randn(2, channels, side, side)
+    if layout == 'nhwc':
+        x = x.contiguous(memory_format=torch.channels_last)
+    out_plain, dx_plain, grads_plain = run_block(block, x, fused=False)
+    out_fused, dx_fused, grads_fused = run_block(block, x, fused=True)
+    torch.testing.assert_close(out_fused, out_plain, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(dx_fused, dx_plain, atol=1e-4, rtol=1e-4)
+    for name in grads_plain:
+        torch.testing.assert_close(grads_fused[name], grads_plain[name], atol=1e-4, rtol=1e-4,
+                                   msg=lambda m: f'{name}: {m}')
+
+
+@pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
+def test_fused_block_matches_plain_in_inference(v2):
+    block = randomised_block(16, v2).eval()
+    x = torch.randn(2, 16, 12, 12).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        block.fused = False
+        plain = block(x)
+        block.fused = True
+        fused = block(x)
+    torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-5)
+    assert fused.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
+def test_backbone_fused_equals_plain_backbone(v2):
+    kwargs = dict(use_grn=v2, layer_scale_init_value=0.0 if v2 else 1e-6)
+    state = reference_weights('atto', v2)
+    fused = ConvNeXt('atto', **kwargs)
+    plain = ConvNeXt('atto', fused=False, channels_last=False, **kwargs)
+    fused.load_state_dict(state)
+    plain.load_state_dict(state)
+    x = torch.randn(2, 3, 64, 96)
+    for a, b in zip(fused.eval()(x), plain.eval()(x)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_fused_kernels_are_really_used(monkeypatch):
+    calls = []
+    real = torch.ops.mkldnn._linear_pointwise
+
+    class Recording:
+        def __call__(self, *args):
+            calls.append(args[3])
+            return real(*args)
+
+        binary = real.binary
+
+    monkeypatch.setattr(_fused_cpu.torch.ops.mkldnn, '_linear_pointwise', Recording())
+    block = randomised_block(8, v2=False).eval()
+    with torch.inference_mode():
+        block(torch.randn(1, 8, 16, 16))
+    assert calls == ['gelu']
+
+
+def test_gate_refuses_autocast_other_dtypes_and_the_disable_switch():
+    x = torch.randn(1, 4, 8, 8)
+    assert fused_cpu_kernels_apply(x)
+    assert not fused_cpu_kernels_apply(x.bfloat16())
+    assert not fused_cpu_kernels_apply(x.double())
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert not fused_cpu_kernels_apply(x)
+    with fused_cpu_kernels_disabled():
+        assert not fused_cpu_kernels_apply(x)
+    assert fused_cpu_kernels_apply(x)
+
+
+def test_backbone_runs_under_bf16_autocast():
+    model = ConvNeXt('atto').eval()
+    with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16):
+        outs = model(torch.randn(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [40, 80, 160, 320]
+    assert all(torch.isfinite(o.float()).all() for o in outs)
+
+
+@pytest.mark.parametrize('shape', [(2, 6, 7, 7), (2, 3, 28, 28), (1, 4, 30, 45), (1, 2, 57, 9)],
+                         ids=['7x7', '28x28', 'ragged-tiles', 'onednn-kernel'])
+def test_depthwise_conv_gradients(shape):
+    x = torch.randn(shape).contiguous(memory_format=torch.channels_last).requires_grad_()
+    weight = torch.randn(shape[1], 1, 7, 7, requires_grad=True)
+    bias = torch.randn(shape[1], requires_grad=True)
+    grad_out = torch.randn(shape)
+    expected = torch.autograd.grad(F.conv2d(x, weight, bias, padding=3, groups=shape[1]),
+                                   (x, weight, bias), grad_out)
+    actual = torch.autograd.grad(depthwise_conv2d(x, weight, bias), (x, weight, bias), grad_out)
+    for name, a, e in zip(['input', 'weight', 'bias'], actual, expected):
+        torch.testing.assert_close(a, e, atol=1e-4, rtol=1e-4, msg=lambda m: f'{name}: {m}')
+
+
+@pytest.mark.parametrize('with_scale', [True, False])
+def test_linear_scale_residual_gradients(with_scale):
+    h = torch.randn(3, 5, 16, requires_grad=True)
+    weight = torch.randn(4, 16, requires_grad=True)
+    bias = torch.randn(4, requires_grad=True)
+    scale = torch.rand(4, requires_grad=True) if with_scale else None
+    residual = torch.randn(3, 5, 4, requires_grad=True)
+    inputs = [t for t in (h, weight, bias, scale, residual) if t is not None]
+    branch = F.linear(h, weight, bias)
+    expected_out = residual + (branch * scale if with_scale else branch)
+    grad_out = torch.randn_like(expected_out)
+    expected = torch.autograd.grad(expected_out, inputs, grad_out)
+    out = linear_scale_residual(h, weight, bias, scale, residual)
+    torch.testing.assert_close(out, expected_out, atol=1e-5, rtol=1e-5)
+    for a, e in zip(torch.autograd.grad(out, inputs, grad_out), expected):
+        torch.testing.assert_close(a, e, atol=1e-4, rtol=1e-4)
+
+
+def test_linear_and_linear_gelu_match_torch():
+    x = torch.randn(2, 3, 8, requires_grad=True)
+    weight = torch.randn(12, 8, requires_grad=True)
+    bias = torch.randn(12, requires_grad=True)
+    expected = F.linear(x, weight, bias)
+    torch.testing.assert_close(linear(x, weight, bias), expected)
+    torch.testing.assert_close(linear_gelu(x.detach(), weight.detach(), bias.detach()),
+                               F.gelu(expected.detach()))
+    grad_out = torch.randn_like(expected)
+    for a, e in zip(torch.autograd.grad(linear(x, weight, bias), (x, weight, bias), grad_out),
+                    torch.autograd.grad(expected, (x, weight, bias), grad_out)):
+        torch.testing.assert_close(a, e, atol=1e-5, rtol=1e-5)
