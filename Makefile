@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # never pulls a different (multi-gigabyte) torch build.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: venv demo test test-all clean
+.PHONY: venv demo test test-all bench clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,19 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q -m ''
+
+# The default backbone comparison (ConvNeXt-T at 224, 2 threads, NHWC for every implementation):
+# fp32 inference (batch 8), fp32 training steps (batch 4), bf16-autocast inference (batch 8).
+BENCH_DIR := work_dirs/bench
+BENCH_ARGS := --arch tiny --img-size 224 --threads 2 --channels-last \
+	--impls ours,timm,torchvision,mmpretrain
+
+bench: $(STAMP)
+	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
+	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
+	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --dtype bf16 --json $(BENCH_DIR)/infer_bf16.json
+	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/infer_fp32.json $(BENCH_DIR)/train_fp32.json \
+		$(BENCH_DIR)/infer_bf16.json --out $(BENCH_DIR)/backbones.png
 
 clean:
 	rm -rf $(VENV) work_dirs

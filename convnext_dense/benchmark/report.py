@@ -140,6 +140,26 @@ def format_table(report: dict) -> str:
     return '\n'.join(lines)
 
 
+def format_markdown(reports: List[dict]) -> str:
+    """One Markdown table over several reports: a row per (setting, implementation)."""
+    lines = ['| setting | impl | images/s (median, min-max) | vs fastest peer | '
+             'peak memory MB | % of matmul peak |', '|---|---|---|---|---|---|']
+    for report in reports:
+        meta = report['meta']
+        setting = (f"{meta.get('arch', meta['kind'])} {meta['mode']} b{meta['batch_size']} "
+                   f"{meta.get('dtype', 'fp32')}")
+        ranked = sorted(report['results'].items(),
+                        key=lambda item: -item[1]['images_per_s']['median'])
+        for name, entry in ranked:
+            rate = entry['images_per_s']
+            lines.append(
+                f"| {setting} | {name} | {rate['median']:.2f} ({rate['min']:.2f}-"
+                f"{rate['max']:.2f}) | {_fmt(entry['ratio_to_fastest_peer'], '{:.3f}x')} | "
+                f"{_fmt(entry['peak_memory_mb'], '{:.0f}')} | "
+                f"{100 * entry['matmul_peak_fraction']:.0f}% |")
+    return '\n'.join(lines)
+
+
 def plot_report(reports: List[dict], path: str) -> None:
     """Horizontal bars of median images/s (min-max whiskers), one panel per report."""
     import matplotlib
@@ -169,7 +189,7 @@ def _plot_panel(axis, report: dict) -> None:
     for y, (name, entry) in enumerate(ranked):
         ratio = entry['ratio_to_fastest_peer']
         label = f"{medians[y]:.2f}" + ('' if ratio is None else f'  ({ratio:.2f}x)')
-        axis.text(medians[y], y, '  ' + label, va='center', fontsize=8)
+        axis.text(medians[y] + highs[y], y, '  ' + label, va='center', fontsize=8)
     axis.set_xlim(0, max(m + h for m, h in zip(medians, highs)) * 1.35)
     axis.set_xlabel('images / s (median over interleaved rounds; whiskers min-max)')
     axis.set_title(f"{meta.get('arch', meta['kind'])} {meta['mode']}, batch {meta['batch_size']}"

@@ -20,8 +20,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from ._fused_cpu import (depthwise_conv2d, fused_cpu_kernels_apply, linear, linear_gelu,
-                         linear_scale_residual, scale_folding_pays)
+from ._fused_cpu import (PackedMlpWeights, depthwise_conv2d, fused_cpu_kernels_apply, linear,
+                         linear_add, linear_gelu, linear_scale_residual, scale_folding_pays)
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ class ConvNeXtBlock(nn.Module):
                       if layer_scale_init_value > 0 else None)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.fused = fused
+        self.packed_weights = PackedMlpWeights()
 
     def forward(self, x: Tensor) -> Tensor:
         stochastic_depth = self.training and isinstance(self.drop_path, DropPath)
@@ -144,12 +145,13 @@ class ConvNeXtBlock(nn.Module):
     def _forward_fused(self, x: Tensor) -> Tensor:
         needs_grad = torch.is_grad_enabled() and (x.requires_grad
                                                   or self.pwconv1.weight.requires_grad)
-        dwconv = depthwise_conv2d if needs_grad else self.dwconv._conv_forward
-        y = self.norm(dwconv(x, self.dwconv.weight, self.dwconv.bias).permute(0, 2, 3, 1))
         if needs_grad:
-            y = self.act(linear(y, self.pwconv1.weight, self.pwconv1.bias))
-        else:
-            y = linear_gelu(y, self.pwconv1.weight, self.pwconv1.bias)
+            return self._forward_fused_differentiable(x)
+        return self._forward_fused_inference(x)
+
+    def _forward_fused_differentiable(self, x: Tensor) -> Tensor:
+        y = depthwise_conv2d(x, self.dwconv.weight, self.dwconv.bias).permute(0, 2, 3, 1)
+        y = self.act(linear(self.norm(y), self.pwconv1.weight, self.pwconv1.bias))
         if self.grn is not None:
             y = self.grn(y)
         shortcut = x.permute(0, 2, 3, 1)
@@ -160,6 +162,23 @@ class ConvNeXtBlock(nn.Module):
             y = torch.addcmul(shortcut, linear(y, self.pwconv2.weight, self.pwconv2.bias),
                               self.gamma)
         return y.permute(0, 3, 1, 2)
+
+    def _forward_fused_inference(self, x: Tensor) -> Tensor:
+        packed = self.packed_weights.get(self.pwconv1.weight, self.pwconv2.weight,
+                                         self.pwconv2.bias, self.gamma)
+        y = self.norm(self.dwconv(x).permute(0, 2, 3, 1))
+        y = linear_gelu(y, packed.first_weight, self.pwconv1.bias)
+        if self.grn is not None:
+            y = self.grn(y)
+        y = linear_add(y, packed.second_weight, packed.second_bias, x.permute(0, 2, 3, 1))
+        return y.permute(0, 3, 1, 2)
+
+    def train(self, mode: bool = True) -> 'ConvNeXtBlock':
+        """Sets the mode and drops the packed inference weights (repacked on the next
+        inference), so changes made through ``param.data``, which no version counter sees
+        (mmengine's EMA swap does this before validation), take effect at ``eval()``."""
+        self.packed_weights.clear()
+        return super().train(mode)
 
 
 def _stem(in_channels: int, out_channels: int, patch_size: int) -> nn.Sequential:

@@ -163,3 +163,48 @@ def test_linear_and_linear_gelu_match_torch():
     for a, e in zip(torch.autograd.grad(linear(x, weight, bias), (x, weight, bias), grad_out),
                     torch.autograd.grad(expected, (x, weight, bias), grad_out)):
         torch.testing.assert_close(a, e, atol=1e-5, rtol=1e-5)
+
+
+def eval_outputs(model: ConvNeXt, x: torch.Tensor):
+    with torch.inference_mode():
+        return model(x)
+
+
+def assert_same_outputs(a, b):
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5)
+
+
+def test_packed_inference_weights_follow_every_kind_of_weight_change():
+    state = reference_weights('atto', False)
+    model, plain = ConvNeXt('atto').eval(), ConvNeXt('atto', fused=False).eval()
+    model.load_state_dict(state)
+    plain.load_state_dict(state)
+    x = torch.randn(1, 3, 64, 64)
+    assert_same_outputs(eval_outputs(model, x), eval_outputs(plain, x))  # packs
+
+    with torch.no_grad():  # an optimizer-style in-place step: version counters move
+        for module in (model, plain):
+            module.stages[0][0].pwconv1.weight.mul_(1.5)
+            module.stages[0][0].gamma.add_(0.25)
+    assert_same_outputs(eval_outputs(model, x), eval_outputs(plain, x))
+
+    state = reference_weights('atto', False, seed=7)  # load_state_dict: copy_ moves them too
+    model.load_state_dict(state)
+    plain.load_state_dict(state)
+    assert_same_outputs(eval_outputs(model, x), eval_outputs(plain, x))
+
+    for module in (model, plain):  # .data writes move no counter; eval() drops the cache
+        module.stages[1][1].pwconv2.weight.data.mul_(-1.0)
+        module.eval()
+    assert_same_outputs(eval_outputs(model, x), eval_outputs(plain, x))
+
+
+def test_model_with_packed_weights_deep_copies_and_pickles():
+    import copy
+    import pickle
+    model = ConvNeXt('atto').eval()
+    x = torch.randn(1, 3, 32, 32)
+    expected = eval_outputs(model, x)  # the cache now holds opaque oneDNN tensors
+    assert_same_outputs(eval_outputs(copy.deepcopy(model), x), expected)
+    assert_same_outputs(eval_outputs(pickle.loads(pickle.dumps(model)), x), expected)
