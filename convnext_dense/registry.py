@@ -13,6 +13,7 @@ import mmseg.registry
 
 from .datasets import ToyADE20KDataset, ToyCocoDataset
 from .engine.layer_decay import ConvNeXtLayerDecayOptimizerConstructor
+from .engine.progress_bar_hook import ProgressBarHook
 from .models import ConvNeXt
 
 ALL_SCOPES = (mmengine.registry, mmdet.registry, mmseg.registry)
@@ -23,6 +24,7 @@ def registrations() -> List[Tuple[str, Type, tuple]]:
     return [
         ('MODELS', ConvNeXt, ALL_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
+        ('HOOKS', ProgressBarHook, ALL_SCOPES),
         ('DATASETS', ToyCocoDataset, (mmdet.registry, )),
         ('DATASETS', ToyADE20KDataset, (mmseg.registry, )),
     ]

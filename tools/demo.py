@@ -66,8 +66,7 @@ def run_demo(task: str, work_root: str, iters: int) -> List[str]:
     picture = osp.abspath(osp.join(work_root, f'{task}_predictions.png'))
     predictor.draw(demo['image'], sample, picture, score_thr=0.5, draw_gt=True)
     curves = osp.abspath(osp.join(work_root, f'{task}_curves.png'))
-    plot_log_curves(work_dir, curves, metric_keys=[demo['metric_prefix'] + m
-                                                   for m in demo['metrics']])
+    plot_log_curves(work_dir, curves, keys=['loss', *demo['metrics']])
     summary = '   '.join(f'{name} {value:.3f}' for name, value in metrics.items())
     return [f'{demo["config"]} ({iters} iterations on the toy validation split): {summary}',
             f'  ground truth (left) vs predictions (right): {picture}',

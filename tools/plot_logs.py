@@ -1,27 +1,34 @@
-"""Plot training loss and validation metrics of a run (work dir or scalars.json) to a PNG.
+"""Plot losses and validation metrics of one or more runs (work dirs or scalars.json files).
 
-    python tools/plot_logs.py WORK_DIR [--out curves.png] [--loss-keys loss loss_mask]
-                              [--metric-keys coco/bbox_mAP coco/segm_mAP]
+    python tools/plot_logs.py WORK_DIR [WORK_DIR ...] [--keys loss bbox_mAP mIoU]
+                              [--x iter|epoch] [--out curves.png]
+
+One panel per key, one line per run. A key matches a logged key exactly or by its last part
+(``bbox_mAP`` is ``coco/bbox_mAP``). Default keys: ``loss`` and every mAP / mIoU logged.
 """
 import argparse
 import os.path as osp
 
 from convnext_dense.visualization import plot_log_curves
+from convnext_dense.visualization.log_curves import X_AXES
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('path', help='a work dir (all its runs) or one scalars.json')
-    parser.add_argument('--out', help='PNG to write (default: <path>/curves.png)')
-    parser.add_argument('--loss-keys', nargs='+', default=['loss'])
-    parser.add_argument('--metric-keys', nargs='+', default=[])
+    parser.add_argument('paths', nargs='+', help='work dirs (all their runs) or scalars.json')
+    parser.add_argument('--keys', nargs='+', default=[], help='scalars to plot, one panel each')
+    parser.add_argument('--x', choices=X_AXES, default='iter', help='x axis')
+    parser.add_argument('--out', help='PNG to write (default: <first path>/curves.png)')
     args = parser.parse_args(argv)
-    out = args.out or osp.join(args.path if osp.isdir(args.path) else osp.dirname(args.path),
-                               'curves.png')
-    series = plot_log_curves(args.path, out, args.loss_keys, args.metric_keys)
-    for key, values in series.items():
-        print(f'{key}: ' + ' '.join(f'{v:.3f}' for v in values))
+    first = args.paths[0]
+    out = args.out or osp.join(first if osp.isdir(first) else osp.dirname(first), 'curves.png')
+    plotted = plot_log_curves(args.paths, out, args.keys, args.x)
+    for key, runs in plotted.items():
+        for run, (xs, values) in runs.items():
+            last = f'{values[-1]:.4f} at {args.x} {xs[-1]:g}' if values else 'no points'
+            print(f'{key} [{run}]: {len(values)} points, last {last}')
     print(f'curves: {osp.abspath(out)}')
+    return plotted
 
 
 if __name__ == '__main__':

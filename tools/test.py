@@ -30,6 +30,7 @@ def build_config(args: argparse.Namespace) -> Config:
         launch.enable_visualisation(cfg, args.show_dir)
     if args.out:
         launch.add_result_dump(cfg, args.out)
+    launch.enable_progress_bar(cfg)
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg
 

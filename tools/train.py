@@ -1,7 +1,7 @@
 """Train a detector or segmentor from a config (the config's default_scope picks mmdet / mmseg).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
-                          [--cfg-options key=value ...] [--launcher pytorch]
+                          [--tensorboard] [--cfg-options key=value ...] [--launcher pytorch]
 
 Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo).
 """
@@ -22,6 +22,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true', help='mixed-precision training (GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr to the actual total batch size')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (event files under <work dir>/<run>/vis_data)')
     launch.add_common_arguments(parser)
     return parser.parse_args(argv)
 
@@ -32,6 +34,8 @@ def build_config(args: argparse.Namespace) -> Config:
         launch.enable_amp(cfg)
     if args.auto_scale_lr:
         launch.enable_auto_scale_lr(cfg)
+    if args.tensorboard:
+        launch.enable_tensorboard(cfg)
     launch.set_resume(cfg, args.resume)
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg

@@ -5,3 +5,8 @@ model = dict(
                   init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_base_1k_224.pth')),
     neck=dict(in_channels=[128, 256, 512, 1024]))
 optim_wrapper = dict(paramwise_cfg=dict(decay_rate=0.8, num_layers=12))
+# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
+model_zoo = dict(
+    backbone='ConvNeXt-B', pretrain='IN-1k', method='Cascade Mask R-CNN', schedule='3x (36 epochs)',
+    box_ap=52.7, mask_ap=45.6, params='146M', flops='964G',
+    checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/cascade_mask_rcnn_convnext_base_1k_3x.pth')

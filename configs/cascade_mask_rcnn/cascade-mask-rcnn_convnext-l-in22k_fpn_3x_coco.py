@@ -6,3 +6,8 @@ model = dict(
                   init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_large_22k_224.pth')),
     neck=dict(in_channels=[192, 384, 768, 1536]))
 optim_wrapper = dict(type='OptimWrapper', paramwise_cfg=dict(decay_rate=0.7))
+# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
+model_zoo = dict(
+    backbone='ConvNeXt-L', pretrain='IN-22k', method='Cascade Mask R-CNN', schedule='3x (36 epochs)',
+    box_ap=54.8, mask_ap=47.6, params='255M', flops='1354G',
+    checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/cascade_mask_rcnn_convnext_large_22k_3x.pth')

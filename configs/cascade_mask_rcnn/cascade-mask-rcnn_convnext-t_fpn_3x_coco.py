@@ -15,3 +15,8 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     optimizer=dict(lr=2e-4),
     paramwise_cfg=dict(decay_rate=0.7, decay_type='layer_wise', num_layers=6))
+# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
+model_zoo = dict(
+    backbone='ConvNeXt-T', pretrain='IN-1k', method='Cascade Mask R-CNN', schedule='3x (36 epochs)',
+    box_ap=50.4, mask_ap=43.7, params='86M', flops='741G',
+    checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/cascade_mask_rcnn_convnext_tiny_1k_3x.pth')

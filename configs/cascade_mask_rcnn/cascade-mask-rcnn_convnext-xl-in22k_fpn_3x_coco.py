@@ -5,3 +5,8 @@ model = dict(
     backbone=dict(arch='xlarge', drop_path_rate=0.8,
                   init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_xlarge_22k_224.pth')),
     neck=dict(in_channels=[256, 512, 1024, 2048]))
+# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
+model_zoo = dict(
+    backbone='ConvNeXt-XL', pretrain='IN-22k', method='Cascade Mask R-CNN', schedule='3x (36 epochs)',
+    box_ap=55.2, mask_ap=47.7, params='407M', flops='1898G',
+    checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/cascade_mask_rcnn_convnext_xlarge_22k_3x.pth')

@@ -12,3 +12,8 @@ model = dict(backbone=dict(
 optim_wrapper = dict(
     optimizer=dict(lr=1e-4),
     paramwise_cfg=dict(decay_rate=0.95, decay_type='layer_wise', num_layers=6))
+# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
+model_zoo = dict(
+    backbone='ConvNeXt-T', pretrain='IN-1k', method='Mask R-CNN', schedule='3x (36 epochs)',
+    box_ap=46.2, mask_ap=41.7, params='48M', flops='262G',
+    checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/mask_rcnn_convnext_tiny_1k_3x.pth')

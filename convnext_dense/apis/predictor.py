@@ -15,6 +15,8 @@ from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
+from ..visualization.legend import add_legend
+
 
 def _ensure_palette(dataset_meta: dict) -> None:
     # Checkpoints that name their classes but carry no palette (converted ones, for instance)
@@ -66,15 +68,28 @@ class Predictor:
 
     def draw(self, image: Union[str, np.ndarray], sample: BaseDataElement, out_file: str,
              score_thr: float = 0.3, draw_gt: bool = False) -> np.ndarray:
-        """Writes a PNG of the predictions (and the ground truth beside them if ``draw_gt``
-        and ``sample`` carries it); returns the RGB picture."""
+        """Writes a PNG of the predictions (boxes, class names, scores and masks; or the class
+        colour map with a legend of the classes shown), with the ground truth beside them if
+        ``draw_gt`` and ``sample`` carries it; returns the RGB picture."""
         rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
         with DefaultScope.overwrite_default_scope(self.scope):
             visualizer = self.visualizer
             kwargs = dict(pred_score_thr=score_thr) if self.is_detector else {}
             visualizer.add_datasample('prediction', rgb, sample, draw_gt=draw_gt,
-                                      draw_pred=True, show=False, out_file=out_file, **kwargs)
-            return visualizer.get_image()
+                                      draw_pred=True, show=False, **kwargs)
+            picture = visualizer.get_image()
+        if not self.is_detector:
+            picture = add_legend(picture, self._legend_entries(sample, draw_gt))
+        mmcv.imwrite(picture[..., ::-1], out_file)
+        return picture
+
+    def _legend_entries(self, sample: BaseDataElement, draw_gt: bool):
+        maps = [sample.pred_sem_seg] + ([sample.gt_sem_seg] if draw_gt and
+                                        'gt_sem_seg' in sample else [])
+        labels = sorted({int(v) for m in maps for v in np.unique(m.data.cpu().numpy())})
+        classes, palette = self.model.dataset_meta['classes'], self.model.dataset_meta['palette']
+        return [(classes[label], tuple(palette[label])) for label in labels
+                if label < len(classes)]
 
     @functools.cached_property
     def visualizer(self):

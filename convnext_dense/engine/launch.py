@@ -135,3 +135,19 @@ def enable_test_time_augmentation(cfg: Config) -> None:
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     cfg.tta_model.module = cfg.model
     cfg.model = cfg.tta_model
+
+
+def enable_progress_bar(cfg: Config) -> None:
+    """A progress bar over the test loop (:class:`ProgressBarHook`)."""
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='ProgressBarHook')]
+
+
+def enable_tensorboard(cfg: Config) -> None:
+    """Also log scalars (losses, lr, metrics) to TensorBoard event files under the run's
+    ``vis_data/``; the same as adding ``dict(type='TensorboardVisBackend')`` to the config's
+    ``visualizer.vis_backends``."""
+    backends = list(cfg.visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    cfg.visualizer.vis_backends = backends
+

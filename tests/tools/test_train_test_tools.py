@@ -66,6 +66,7 @@ def test_train_resume_and_test_a_demo_config(config, run_dir):
                    str(work_dir / 'test'), '--out', str(results), '--show-dir', str(show_dir)),
               run_dir)
     assert_metrics(config, out)
+    assert '] 60/60,' in out  # the progress bar over the 60 test images
     with open(results, 'rb') as f:
         predictions = pickle.load(f)
     assert len(predictions) == 60 and DEMOS[config][1] in predictions[0]

@@ -1,0 +1,95 @@
+"""Regenerate the README's model zoo table from the paper configs' ``model_zoo`` entries.
+
+    python tools/model_zoo.py           # rewrite the table in README.md
+    python tools/model_zoo.py --check   # exit 1 if README.md is out of date
+
+Each paper config (``configs/{mask_rcnn,cascade_mask_rcnn,upernet}/*.py``) states the published
+results of its recipe in ``model_zoo = dict(...)``; the table lists them with the config's path,
+so the README cannot drift from the configs.
+"""
+import argparse
+import glob
+import os.path as osp
+import sys
+
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PAPER_CONFIG_DIRS = ('mask_rcnn', 'cascade_mask_rcnn', 'upernet')
+BEGIN, END = '<!-- model-zoo:begin -->', '<!-- model-zoo:end -->'
+DETECTION_HEADER = ('| method | backbone | pretrain | schedule | box AP | mask AP | params | '
+                    'FLOPs | config | official checkpoint |\n|---|---|---|---|---|---|---|---|---|---|')
+SEGMENTATION_HEADER = ('| method | backbone | pretrain | schedule | mIoU (ss / ms+flip) | params | '
+                       'FLOPs | config | official checkpoint |\n|---|---|---|---|---|---|---|---|---|')
+
+
+def paper_configs(repo: str = REPO):
+    """Paths (relative to ``repo``) of every paper config, sorted."""
+    found = []
+    for folder in PAPER_CONFIG_DIRS:
+        found += sorted(glob.glob(osp.join(repo, 'configs', folder, '*.py')))
+    return [osp.relpath(path, repo) for path in found]
+
+
+def _row(path: str, entry: dict) -> str:
+    link = f"[`{osp.basename(path)}`]({path})"
+    checkpoint = f"[model]({entry['checkpoint']})"
+    common = [entry['method'], entry['backbone'], entry['pretrain'], entry['schedule']]
+    if 'miou' in entry:
+        results = [f"{entry['miou'][0]} / {entry['miou'][1]}"]
+    else:
+        results = [str(entry['box_ap']), str(entry['mask_ap'])]
+    return '| ' + ' | '.join(common + results + [entry['params'], entry['flops'], link,
+                                                  checkpoint]) + ' |'
+
+
+SIZE_ORDER = ('ConvNeXt-T', 'ConvNeXt-S', 'ConvNeXt-B', 'ConvNeXt-L', 'ConvNeXt-XL')
+
+
+def zoo_markdown(repo: str = REPO) -> str:
+    """The two tables (COCO detection, ADE20K segmentation) as Markdown, smallest model first."""
+    entries = []
+    for path in paper_configs(repo):
+        entry = Config.fromfile(osp.join(repo, path)).get('model_zoo')
+        if entry is None:
+            raise KeyError(f'{path} has no model_zoo = dict(...) entry.')
+        entries.append((PAPER_CONFIG_DIRS.index(path.split(osp.sep)[1]),
+                        SIZE_ORDER.index(entry['backbone']), entry['pretrain'], path, entry))
+    detection, segmentation = [], []
+    for *_, path, entry in sorted(entries):
+        (segmentation if 'miou' in entry else detection).append(_row(path, entry))
+    return '\n'.join(['**COCO (val2017)**', '', DETECTION_HEADER, *detection, '',
+                      '**ADE20K (val)**', '', SEGMENTATION_HEADER, *segmentation])
+
+
+def with_table(readme: str, table: str) -> str:
+    """``readme`` with the text between the model-zoo markers replaced by ``table``."""
+    if BEGIN not in readme or END not in readme:
+        raise ValueError(f'README lacks the markers {BEGIN} ... {END}.')
+    head, rest = readme.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f'{head}{BEGIN}\n{table}\n{END}{tail}'
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--check', action='store_true', help='only check; exit 1 if stale')
+    parser.add_argument('--readme', default=osp.join(REPO, 'README.md'))
+    args = parser.parse_args(argv)
+    with open(args.readme) as f:
+        current = f.read()
+    updated = with_table(current, zoo_markdown())
+    if args.check:
+        if updated != current:
+            print(f'{args.readme}: model zoo table is out of date; run python tools/model_zoo.py')
+            return 1
+        print(f'{args.readme}: model zoo table is up to date')
+        return 0
+    with open(args.readme, 'w') as f:
+        f.write(updated)
+    print(f'{args.readme}: model zoo table written ({len(paper_configs())} configs)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Print a config as mmengine sees it: bases merged, ``--cfg-options`` applied.
+
+    python tools/print_config.py CONFIG [--cfg-options KEY=VALUE ...] [--save merged.py]
+"""
+import argparse
+
+from mmengine.config import Config, DictAction
+
+
+def main(argv=None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE')
+    parser.add_argument('--save', help='also write the merged config to this file')
+    args = parser.parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    print(cfg.pretty_text)
+    if args.save:
+        cfg.dump(args.save)
+        print(f'# saved to {args.save}')
+    return cfg
+
+
+if __name__ == '__main__':
+    main()
