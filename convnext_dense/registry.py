@@ -12,8 +12,12 @@ import mmengine.registry
 import mmseg.registry
 
 from .datasets import ToyADE20KDataset, ToyCocoDataset
+from .datasets.load_image_or_skip import LoadImageOrSkip
 from .engine.layer_decay import ConvNeXtLayerDecayOptimizerConstructor
+from .engine.nonfinite_loss_hook import NonFiniteLossHook
+from .engine.preflight import PreflightHook
 from .engine.progress_bar_hook import ProgressBarHook
+from .engine.rng_state_hook import RngStateHook
 from .models import ConvNeXt
 
 ALL_SCOPES = (mmengine.registry, mmdet.registry, mmseg.registry)
@@ -25,8 +29,12 @@ def registrations() -> List[Tuple[str, Type, tuple]]:
         ('MODELS', ConvNeXt, ALL_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
         ('HOOKS', ProgressBarHook, ALL_SCOPES),
+        ('HOOKS', RngStateHook, ALL_SCOPES),
+        ('HOOKS', NonFiniteLossHook, ALL_SCOPES),
+        ('HOOKS', PreflightHook, ALL_SCOPES),
         ('DATASETS', ToyCocoDataset, (mmdet.registry, )),
         ('DATASETS', ToyADE20KDataset, (mmseg.registry, )),
+        ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),
     ]
 
 

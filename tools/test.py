@@ -31,6 +31,7 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.out:
         launch.add_result_dump(cfg, args.out)
     launch.enable_progress_bar(cfg)
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='PreflightHook')]
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg
 

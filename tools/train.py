@@ -1,6 +1,7 @@
 """Train a detector or segmentor from a config (the config's default_scope picks mmdet / mmseg).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
+                          [--seed N] [--deterministic] [--nonfinite-loss stop|skip]
                           [--tensorboard] [--cfg-options key=value ...] [--launcher pytorch]
 
 Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo).
@@ -22,6 +23,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true', help='mixed-precision training (GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr to the actual total batch size')
+    parser.add_argument('--seed', type=int, help='seed python, numpy, torch and loader workers')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms (with --seed: bit-identical CPU runs)')
+    parser.add_argument('--nonfinite-loss', choices=['stop', 'skip'], default='stop',
+                        help='on a NaN / inf loss: stop the run, or skip that step')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files under <work dir>/<run>/vis_data)')
     launch.add_common_arguments(parser)
@@ -36,6 +42,8 @@ def build_config(args: argparse.Namespace) -> Config:
         launch.enable_auto_scale_lr(cfg)
     if args.tensorboard:
         launch.enable_tensorboard(cfg)
+    launch.set_randomness(cfg, args.seed, args.deterministic)
+    launch.add_reliability_hooks(cfg, args.nonfinite_loss)
     launch.set_resume(cfg, args.resume)
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg

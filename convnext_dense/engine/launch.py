@@ -16,6 +16,9 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
+from .preflight import check_cfg_options, check_merged_config
+
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """``--work-dir``, ``--cfg-options`` and the launcher arguments of both tools."""
@@ -28,11 +31,15 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config of ``args.config`` with ``--cfg-options``, launcher and work dir applied."""
+    """The config of ``args.config`` with ``--cfg-options``, launcher and work dir applied,
+    after the config-time checks of :mod:`.preflight` (typos, unknown types or arguments,
+    missing or invalid annotation files: one clear error, nothing written)."""
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    check_cfg_options(cfg, args.cfg_options)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    check_merged_config(cfg)
     set_work_dir(cfg, args.config, args.work_dir)
     return cfg
 
@@ -61,13 +68,22 @@ def enable_amp(cfg: Config) -> None:
 
 
 def set_resume(cfg: Config, resume: Optional[str]) -> None:
-    """``'auto'``: the latest checkpoint in the work dir; a path: that checkpoint."""
+    """``'auto'``: the newest *complete* checkpoint in the work dir (truncated ones are passed
+    over with a warning; none: train from the start); a path: that checkpoint, which must be
+    complete (:class:`CorruptCheckpointError` otherwise)."""
     if resume is None:
         return
-    if resume != 'auto' and not osp.isfile(resume):
+    if resume == 'auto':
+        resume = latest_complete_checkpoint(cfg.work_dir)
+        if resume is None:
+            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; training from the '
+                      f'start.', logger='current')
+            return
+    elif not osp.isfile(resume):
         raise FileNotFoundError(f'--resume checkpoint {resume} does not exist.')
+    check_checkpoint(resume)
     cfg.resume = True
-    cfg.load_from = None if resume == 'auto' else resume
+    cfg.load_from = resume
 
 
 def enable_auto_scale_lr(cfg: Config) -> None:
@@ -150,4 +166,46 @@ def enable_tensorboard(cfg: Config) -> None:
     if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
         backends.append(dict(type='TensorboardVisBackend'))
     cfg.visualizer.vis_backends = backends
+
+
+def _pipeline_owners(dataset_cfg: dict):
+    """The dataset configs (inside wrappers such as RepeatDataset) that hold a pipeline."""
+    if dataset_cfg.get('pipeline') is not None:
+        yield dataset_cfg
+    for key in ('dataset', 'datasets'):
+        inner = dataset_cfg.get(key)
+        for item in inner if isinstance(inner, (list, tuple)) else [inner] if inner else []:
+            yield from _pipeline_owners(item)
+
+
+def set_randomness(cfg: Config, seed: Optional[int], deterministic: bool) -> None:
+    """``--seed`` / ``--deterministic``: mmengine seeds python, numpy and torch (and data loader
+    workers) with ``seed``; deterministic mode also makes torch use deterministic algorithms."""
+    if seed is None and not deterministic:
+        return
+    randomness = dict(cfg.get('randomness') or {})
+    if seed is not None:
+        randomness['seed'] = seed
+    if deterministic:
+        randomness['deterministic'] = True
+        if randomness.get('seed') is None:
+            raise ValueError('--deterministic needs a seed: pass --seed N (or set '
+                             'randomness.seed in the config).')
+    cfg.randomness = randomness
+
+
+def add_reliability_hooks(cfg: Config, nonfinite_loss: str = 'stop') -> None:
+    """The hooks every training run gets: :class:`RngStateHook` (exact resume),
+    :class:`NonFiniteLossHook` (``nonfinite_loss``: stop or skip) and :class:`PreflightHook`
+    (datasets checked before the first iteration); the training pipeline's
+    ``LoadImageFromFile`` becomes ``LoadImageOrSkip`` (unreadable images skipped, reported)."""
+    for leaf in _pipeline_owners(cfg.train_dataloader.dataset):
+        leaf.pipeline = [dict(step, type='LoadImageOrSkip')
+                         if step.get('type') == 'LoadImageFromFile' else step
+                         for step in leaf.pipeline]
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h.get('type') not in ('RngStateHook', 'NonFiniteLossHook', 'PreflightHook')]
+    hooks += [dict(type='RngStateHook'), dict(type='NonFiniteLossHook', action=nonfinite_loss),
+              dict(type='PreflightHook')]
+    cfg.custom_hooks = hooks
 

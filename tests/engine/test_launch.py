@@ -7,6 +7,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from convnext_dense.engine import launch
+from convnext_dense.engine.checkpoint_integrity import CorruptCheckpointError
 
 
 def detection_cfg(**extra) -> Config:
@@ -34,12 +35,18 @@ def test_amp_without_gpu_is_a_clear_error():
 
 def test_resume_modes(tmp_path):
     cfg = detection_cfg()
-    launch.set_resume(cfg, 'auto')
-    assert cfg.resume is True and cfg.load_from is None
+    cfg.work_dir = str(tmp_path)
+    launch.set_resume(cfg, 'auto')  # nothing to resume from: train from the start
+    assert not cfg.get('resume') and cfg.get('load_from') is None
     checkpoint = tmp_path / 'iter_4.pth'
-    checkpoint.write_bytes(b'')
+    torch.save({'state_dict': {}}, checkpoint)
+    launch.set_resume(cfg, 'auto')
+    assert cfg.resume is True and cfg.load_from == str(checkpoint)
     launch.set_resume(cfg, str(checkpoint))
     assert cfg.load_from == str(checkpoint)
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    with pytest.raises(CorruptCheckpointError, match='empty.pth: truncated'):
+        launch.set_resume(cfg, str(tmp_path / 'empty.pth'))
     with pytest.raises(FileNotFoundError, match='missing.pth does not exist'):
         launch.set_resume(cfg, str(tmp_path / 'missing.pth'))
 

