@@ -5,6 +5,7 @@ mmdet and mmseg (result dumping, visualisation hooks) is chosen by the config's
 ``default_scope``. Distributed runs on CPU-only machines (gloo) are prepared here too.
 """
 import argparse
+import datetime
 import os
 import os.path as osp
 from typing import Optional
@@ -18,6 +19,8 @@ from mmengine.runner import Runner
 
 from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
 from .preflight import check_cfg_options, check_merged_config
+
+DEFAULT_COLLECTIVE_TIMEOUT_S = 600
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,8 +113,12 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> None:
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     if not dist.is_initialized():
+        # A collective waiting on a dead peer gives up after this long (torchrun's agent
+        # usually ends the job sooner, when it sees a worker die).
+        timeout = cfg.env_cfg.dist_cfg.get('timeout', DEFAULT_COLLECTIVE_TIMEOUT_S)
         dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
-                                world_size=int(os.environ['WORLD_SIZE']))
+                                world_size=int(os.environ['WORLD_SIZE']),
+                                timeout=datetime.timedelta(seconds=timeout))
     print_log('No CUDA device: distributed run on CPU with the gloo backend.', logger='current')
 
 

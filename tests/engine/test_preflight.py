@@ -59,7 +59,8 @@ def coco_config(tmp_path, ann_text: str) -> Config:
 
 
 def test_invalid_annotation_json_is_named_with_its_position(tmp_path):
-    check_annotation_files(coco_config(tmp_path, json.dumps(dict(images=[], annotations=[]))))
+    check_annotation_files(coco_config(tmp_path, json.dumps(dict(images=[dict(id=1)],
+                                                                 annotations=[]))))
     with pytest.raises(DatasetError, match=r'train_dataloader: annotation file .*ann.json is not '
                                            r'valid JSON: .*line 1 column 13'):
         check_annotation_files(coco_config(tmp_path, '{"images": [,]}'))

@@ -272,3 +272,53 @@ def test_empty_dataset_is_named(data_copy):
     out = short_run(data_copy, expect_ok=False)
     assert 'has no annotations, and filter_cfg.filter_empty_gt=True drops every image' in out
     assert not (data_copy / 'work').exists()
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def worker_of_rank(launcher_pid: int, rank: int) -> int:
+    """The torchrun worker process with LOCAL_RANK=rank (found through /proc)."""
+    children = subprocess.run(['pgrep', '-P', str(launcher_pid)], capture_output=True,
+                              text=True).stdout.split()
+    for pid in children:
+        environ = Path(f'/proc/{pid}/environ').read_bytes().split(b'\0')
+        if f'LOCAL_RANK={rank}'.encode() in environ:
+            return int(pid)
+    raise AssertionError(f'no worker of rank {rank} under {launcher_pid}: {children}')
+
+
+@pytest.mark.slow
+def test_a_dying_rank_takes_the_job_down_and_the_job_resumes(root):
+    work_dir = root / 'dist'
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1')
+    head = ['bash', str(REPO / 'tools/dist_train.sh'), DEMO, '2', '--work-dir', str(work_dir)]
+    options = ['--cfg-options', 'train_cfg.max_iters=12', 'train_cfg.val_begin=100',
+               'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
+    launcher = subprocess.Popen(head + options, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not (work_dir / 'iter_4.pth').exists():
+        assert launcher.poll() is None and time.time() < deadline, 'job ended before iter 4'
+        time.sleep(0.1)
+    survivor = worker_of_rank(launcher.pid, 0)
+    os.kill(worker_of_rank(launcher.pid, 1), signal.SIGKILL)
+    killed_at = time.time()
+    try:
+        code = launcher.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, signal.SIGKILL)
+        raise AssertionError('the job hung for 120 s after a rank died')
+    assert code != 0 and time.time() - killed_at < 120
+    assert not Path(f'/proc/{survivor}').exists(), 'rank 0 outlived the job'
+
+    env['PORT'] = str(free_port())
+    result = subprocess.run(head + ['--resume'] + options, cwd=root, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert 'resumed epoch: 0, iter: ' in result.stdout + result.stderr
+    assert (work_dir / 'iter_12.pth').is_file()

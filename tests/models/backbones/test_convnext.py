@@ -150,3 +150,11 @@ def test_drop_path_is_stochastic_in_training_only():
     assert not torch.allclose(model(x)[-1], model(x)[-1])
     model.eval()
     torch.testing.assert_close(model(x)[-1], model(x)[-1])
+
+
+def test_image_smaller_than_the_total_stride_is_refused_by_name():
+    model = ConvNeXt(arch='atto').eval()
+    assert model.total_stride == 32
+    model(torch.randn(1, 3, 32, 32))
+    with pytest.raises(ValueError, match=r'at least 32 x 32 pixels .* got 31 x 64'):
+        model(torch.randn(1, 3, 31, 64))
