@@ -20,12 +20,9 @@ from convnext_dense.benchmark.full_model import (build_model_from_config, count_
 
 def complexity(config: str, height: int, width: int, cfg_options=None) -> dict:
     """``{'model': {'params', 'flops'}, 'backbone': {...}, 'shape': [H, W]}``."""
-    if height != width:
-        raise ValueError('--shape: only square inputs are supported (synthetic batches are '
-                         f'square); got {height} x {width}.')
     torch.manual_seed(0)
     model = build_model_from_config(config, cfg_options).eval()
-    batch = synthetic_batch(model, 1, height, seed=0)
+    batch = synthetic_batch(model, 1, (height, width), seed=0)
     backbone_input = torch.zeros(1, 3, height, width)
     return dict(
         shape=[height, width],

@@ -8,7 +8,7 @@ preprocessor + predict); a training step is data preprocessor, ``mode='loss'``,
 """
 import os.path as osp
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -53,15 +53,18 @@ def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None
     return model
 
 
-def synthetic_batch(model: nn.Module, batch_size: int, img_size: int, seed: int) -> dict:
-    """Random images and ground truth in the model's task format (``model.scope``)."""
+def synthetic_batch(model: nn.Module, batch_size: int, img_size: Union[int, Tuple[int, int]],
+                    seed: int) -> dict:
+    """Random images of ``img_size`` (side, or (H, W)) and ground truth in the model's task
+    format (``model.scope``)."""
+    height, width = (img_size, img_size) if isinstance(img_size, int) else img_size
     if model.scope == 'mmdet':
         from mmdet.testing import demo_mm_inputs
         num_classes = _num_classes(model)
-        return demo_mm_inputs(batch_size, (3, img_size, img_size), num_classes=num_classes,
+        return demo_mm_inputs(batch_size, (3, height, width), num_classes=num_classes,
                               with_mask=True)
     if model.scope == 'mmseg':
-        return _segmentation_batch(batch_size, img_size, _num_classes(model), seed)
+        return _segmentation_batch(batch_size, height, width, _num_classes(model), seed)
     raise ValueError(f'Full-model mode supports mmdet and mmseg configs, not scope '
                      f'{model.scope!r}.')
 
@@ -75,16 +78,17 @@ def _num_classes(model: nn.Module) -> int:
     return 2
 
 
-def _segmentation_batch(batch_size: int, img_size: int, num_classes: int, seed: int) -> dict:
+def _segmentation_batch(batch_size: int, height: int, width: int, num_classes: int,
+                        seed: int) -> dict:
     from mmseg.structures import SegDataSample
     rng = np.random.RandomState(seed)
     inputs, samples = [], []
     for _ in range(batch_size):
-        inputs.append(torch.from_numpy(rng.randint(0, 255, (3, img_size, img_size), np.uint8)))
+        inputs.append(torch.from_numpy(rng.randint(0, 255, (3, height, width), np.uint8)))
         sample = SegDataSample()
-        sample.set_metainfo(dict(img_shape=(img_size, img_size), ori_shape=(img_size, img_size),
-                                 pad_shape=(img_size, img_size)))
-        labels = rng.randint(0, num_classes, (1, img_size, img_size))
+        sample.set_metainfo(dict(img_shape=(height, width), ori_shape=(height, width),
+                                 pad_shape=(height, width)))
+        labels = rng.randint(0, num_classes, (1, height, width))
         sample.gt_sem_seg = PixelData(data=torch.from_numpy(labels))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)

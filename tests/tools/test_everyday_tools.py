@@ -148,3 +148,14 @@ def test_model_zoo_table_in_readme_is_up_to_date():
     result = subprocess.run([sys.executable, str(REPO / 'tools/model_zoo.py'), '--check'],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_get_flops_of_non_square_inputs():
+    import runpy
+    complexity = runpy.run_path(str(REPO / 'tools/get_flops.py'))['complexity']
+    wide = complexity(SEG, 64, 128)
+    tall = complexity(SEG, 128, 64)
+    square = complexity(SEG, 64, 64)
+    assert wide['shape'] == [64, 128]
+    assert wide['backbone']['flops'] == tall['backbone']['flops']
+    assert wide['backbone']['flops'] == pytest.approx(2 * square['backbone']['flops'], rel=0.02)

@@ -1,7 +1,7 @@
 """oneDNN-fused kernels for the ConvNeXt block on CPU, and the one gate that decides when they run.
 
 Why: on CPU the block's MLP is bound by memory traffic around its two GEMMs, not by the GEMMs.
-Measured on a 2-core Xeon (torch 2.14.1, fp32, ConvNeXt-T stage 1, 8 x 56 x 56 tokens):
+Measured on a 2-core Xeon (torch 2.14.1, fp32, ConvNeXt-T first stage, 8 x 56 x 56 tokens):
 ``F.linear`` + ``F.gelu`` 28.7 ms, oneDNN linear with a GELU epilogue 16.8 ms; ``F.linear`` +
 residual add 11.9 ms, oneDNN linear with an add epilogue 6.6 ms. Results are bit-identical (same
 erf GELU, same accumulation order). Layer scale is folded into the second linear's weight and

@@ -231,7 +231,8 @@ class ConvNeXt(BaseModule):
         with_cp: gradient checkpointing of each block while training (less memory, more compute).
         channels_last: run in the NHWC memory format (outputs are channels_last NCHW tensors).
         fused: let blocks use oneDNN-fused kernels on fp32 CPU input (see ``_fused_cpu``);
-            False forces the plain PyTorch ops everywhere.
+            False forces the plain PyTorch ops everywhere (e.g. before ONNX / TorchScript
+            export, which do not know oneDNN's private ops).
         gap_before_final_norm: mmpretrain's classification pooling; only False makes sense for
             dense prediction and is accepted for config compatibility.
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
