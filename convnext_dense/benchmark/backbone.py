@@ -106,12 +106,17 @@ def _check_fp32_agreement(models: Dict[str, nn.Module], batch: torch.Tensor) -> 
 
 def _prepare_steps(models: Dict[str, nn.Module], batch: torch.Tensor,
                    settings: BackboneBenchmarkSettings, backend):
-    memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
-    batch = batch.to(backend.device).contiguous(memory_format=memory_format)
+    # Without --channels-last every model keeps the layout it is built with (ours: NHWC).
+    batch = batch.to(backend.device)
+    if settings.channels_last:
+        batch = batch.contiguous(memory_format=torch.channels_last)
     make_step = training_step if settings.mode == 'train' else inference_step
     steps = {}
     for name, model in models.items():
-        model.to(backend.device, memory_format=memory_format).train(settings.mode == 'train')
+        model.to(backend.device)
+        if settings.channels_last:
+            model.to(memory_format=torch.channels_last)
+        model.train(settings.mode == 'train')
         runnable = torch.compile(model) if settings.compile else model
         steps[name] = make_step(runnable, batch, autocast_dtype(settings.dtype), backend.type)
     return steps
