@@ -5,14 +5,12 @@ predictions beside the ground truth of a validation image, and of the training c
     python tools/demo.py [--work-dir work_dirs/demo] [--det-iters 700] [--seg-iters 1200]
 """
 import argparse
-import importlib
 import os.path as osp
 import runpy
 from typing import Dict, List
 
 from mmengine.registry import DefaultScope
 
-import convnext_dense  # noqa: F401  (op backend and registries first)
 from convnext_dense.apis import Predictor
 from convnext_dense.visualization import plot_log_curves
 
@@ -36,9 +34,8 @@ def train(config: str, work_dir: str, iters: int):
 
 def ground_truth_of(predictor: Predictor, image: str):
     """The validation sample of ``image``, packed by the config's pipeline (with its labels)."""
-    with DefaultScope.overwrite_default_scope(predictor.scope):
-        registry = importlib.import_module(f'{predictor.scope}.registry').DATASETS
-        dataset = registry.build(predictor.cfg.val_dataloader.dataset)
+    with DefaultScope.overwrite_default_scope(predictor.task.scope):
+        dataset = predictor.task.registry('DATASETS').build(predictor.cfg.val_dataloader.dataset)
     index = next(i for i in range(len(dataset))
                  if osp.abspath(dataset.get_data_info(i)['img_path']) == osp.abspath(image))
     sample = dataset[index]['data_samples']

@@ -12,7 +12,6 @@ import json
 import torch
 from mmengine.config import DictAction
 
-import convnext_dense  # noqa: F401  (op backend and registries first)
 from convnext_dense.benchmark.complexity import count_flops, count_parameters
 from convnext_dense.benchmark.full_model import (build_model_from_config, count_model_flops,
                                                  synthetic_batch)

@@ -17,11 +17,12 @@ from typing import List
 
 import mmcv
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
-import convnext_dense  # noqa: F401  (op backend and registries first)
-from convnext_dense.apis import Predictor, detection_to_json, segmentation_to_json
+from convnext_dense.apis import Predictor
+from convnext_dense.engine.config import load_config
+from convnext_dense.tasks import SEGMENTATION
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -51,10 +52,8 @@ def infer_image(predictor: Predictor, image: str, out_dir: str, score_thr: float
     sample = predictor.predict(image)
     predictor.draw(image, sample, osp.join(out_dir, f'{stem}.png'), score_thr=score_thr)
     classes = predictor.model.dataset_meta['classes']
-    if predictor.is_detector:
-        record = detection_to_json(sample, classes, image, score_thr)
-    else:
-        record = segmentation_to_json(sample, classes, image)
+    record = predictor.task.to_json(sample, classes, image, score_thr)
+    if predictor.task is SEGMENTATION:
         labels = sample.pred_sem_seg.data[0].cpu().numpy()
         dtype = np.uint8 if len(classes) <= 256 else np.uint16
         record['label_map'] = osp.join(out_dir, f'{stem}_labels.png')
@@ -77,9 +76,7 @@ def main(argv=None) -> List[dict]:
                         help='override config entries, e.g. model.test_cfg.rcnn.score_thr=0.1')
     args = parser.parse_args(argv)
     images = collect_images(args.inputs)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     predictor = Predictor(cfg, args.checkpoint, device=args.device)
     os.makedirs(args.out_dir, exist_ok=True)
     records, progress = [], ProgressBar(len(images))

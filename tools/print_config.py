@@ -1,10 +1,13 @@
-"""Print a config as mmengine sees it: bases merged, ``--cfg-options`` applied.
+"""Print a config as mmengine sees it: bases merged, ``--cfg-options`` applied (and checked,
+as every tool checks them). What it prints is what tools/train.py and tools/test.py run.
 
     python tools/print_config.py CONFIG [--cfg-options KEY=VALUE ...] [--save merged.py]
 """
 import argparse
 
 from mmengine.config import Config, DictAction
+
+from convnext_dense.engine.config import load_config
 
 
 def main(argv=None) -> Config:
@@ -13,9 +16,7 @@ def main(argv=None) -> Config:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE')
     parser.add_argument('--save', help='also write the merged config to this file')
     args = parser.parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     print(cfg.pretty_text)
     if args.save:
         cfg.dump(args.save)

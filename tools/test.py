@@ -5,7 +5,6 @@
 """
 import argparse
 
-import convnext_dense  # noqa: F401  (op backend and registries first)
 from convnext_dense.engine import launch
 from mmengine.config import Config
 
@@ -30,8 +29,6 @@ def build_config(args: argparse.Namespace) -> Config:
         launch.enable_visualisation(cfg, args.show_dir)
     if args.out:
         launch.add_result_dump(cfg, args.out)
-    launch.enable_progress_bar(cfg)
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='PreflightHook')]
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg
 

@@ -1,4 +1,6 @@
 """Train a detector or segmentor from a config (the config's default_scope picks mmdet / mmseg).
+Each flag sets a config key; the run is what ``tools/print_config.py`` shows for the same flags,
+and what mmengine's ``Runner.from_cfg`` or mmdet's / mmseg's own train tool would run.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
                           [--seed N] [--deterministic] [--nonfinite-loss stop|skip]
@@ -8,7 +10,6 @@ Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use g
 """
 import argparse
 
-import convnext_dense  # noqa: F401  (op backend and registries first)
 from convnext_dense.engine import launch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -26,8 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, help='seed python, numpy, torch and loader workers')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic algorithms (with --seed: bit-identical CPU runs)')
-    parser.add_argument('--nonfinite-loss', choices=['stop', 'skip'], default='stop',
-                        help='on a NaN / inf loss: stop the run, or skip that step')
+    parser.add_argument('--nonfinite-loss', choices=['stop', 'skip'],
+                        help='on a NaN / inf loss: stop the run, or skip that step (sets '
+                        "NonFiniteLossHook's action; the configs' default is stop)")
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files under <work dir>/<run>/vis_data)')
     launch.add_common_arguments(parser)
@@ -43,7 +45,8 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.tensorboard:
         launch.enable_tensorboard(cfg)
     launch.set_randomness(cfg, args.seed, args.deterministic)
-    launch.add_reliability_hooks(cfg, args.nonfinite_loss)
+    if args.nonfinite_loss:
+        launch.set_nonfinite_loss_action(cfg, args.nonfinite_loss)
     launch.set_resume(cfg, args.resume)
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg

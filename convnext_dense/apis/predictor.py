@@ -1,11 +1,10 @@
 """Prediction on images with a trained detector or segmentor, and pictures of the result.
 
 mmdet's and mmseg's own loaders, inference functions and visualisers do the work; the
-config's ``default_scope`` picks which. SyncBN layers (the paper heads use them) are turned
+config's task (:mod:`convnext_dense.tasks`) picks which. SyncBN layers (the paper heads use them) are turned
 into plain BatchNorm, since inference runs in one process.
 """
 import functools
-import importlib
 from typing import Optional, Union
 
 import mmcv
@@ -15,6 +14,8 @@ from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
+from ..engine.config import load_config
+from ..tasks import SEGMENTATION, task_of
 from ..visualization.legend import add_legend
 
 
@@ -38,33 +39,17 @@ class Predictor:
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None,
                  device: str = 'cpu'):
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
-        self.scope = cfg.get('default_scope', 'mmdet')
-        if self.scope not in ('mmdet', 'mmseg'):
-            raise ValueError(f"Predictor supports default_scope 'mmdet' or 'mmseg', "
-                             f'got {self.scope!r}.')
-        with DefaultScope.overwrite_default_scope(self.scope):
-            if self.is_detector:
-                from mmdet.apis import init_detector
-                model = init_detector(cfg, checkpoint, device=device)
-            else:
-                from mmseg.apis import init_model
-                model = init_model(cfg, checkpoint, device=device)
+        cfg = load_config(config) if isinstance(config, str) else config
+        self.task = task_of(cfg)
+        with DefaultScope.overwrite_default_scope(self.task.scope):
+            model = self.task.init_model(cfg, checkpoint, device)
         self.model = revert_sync_batchnorm(model)
         self.cfg = self.model.cfg
         _ensure_palette(self.model.dataset_meta)
 
-    @property
-    def is_detector(self) -> bool:
-        return self.scope == 'mmdet'
-
     def predict(self, image: Union[str, np.ndarray]) -> BaseDataElement:
-        with DefaultScope.overwrite_default_scope(self.scope):
-            if self.is_detector:
-                from mmdet.apis import inference_detector
-                return inference_detector(self.model, image)
-            from mmseg.apis import inference_model
-            return inference_model(self.model, image)
+        with DefaultScope.overwrite_default_scope(self.task.scope):
+            return self.task.inference(self.model, image)
 
     def draw(self, image: Union[str, np.ndarray], sample: BaseDataElement, out_file: str,
              score_thr: float = 0.3, draw_gt: bool = False) -> np.ndarray:
@@ -72,13 +57,13 @@ class Predictor:
         colour map with a legend of the classes shown), with the ground truth beside them if
         ``draw_gt`` and ``sample`` carries it; returns the RGB picture."""
         rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
-        with DefaultScope.overwrite_default_scope(self.scope):
+        with DefaultScope.overwrite_default_scope(self.task.scope):
             visualizer = self.visualizer
-            kwargs = dict(pred_score_thr=score_thr) if self.is_detector else {}
             visualizer.add_datasample('prediction', rgb, sample, draw_gt=draw_gt,
-                                      draw_pred=True, show=False, **kwargs)
+                                      draw_pred=True, show=False,
+                                      **self.task.draw_arguments(score_thr))
             picture = visualizer.get_image()
-        if not self.is_detector:
+        if self.task is SEGMENTATION:
             picture = add_legend(picture, self._legend_entries(sample, draw_gt))
         mmcv.imwrite(picture[..., ::-1], out_file)
         return picture
@@ -94,7 +79,7 @@ class Predictor:
     @functools.cached_property
     def visualizer(self):
         """The config's visualiser (mmdet's or mmseg's), writing only where ``draw`` says."""
-        registry = importlib.import_module(f'{self.scope}.registry').VISUALIZERS
+        registry = self.task.registry('VISUALIZERS')
         settings = dict(self.cfg.visualizer, name=f'predictor-{id(self)}', vis_backends=None,
                         save_dir=None)
         visualizer = registry.build(settings)

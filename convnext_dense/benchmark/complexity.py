@@ -6,8 +6,6 @@ import torch
 from mmengine.analysis import FlopAnalyzer
 from torch import nn
 
-from ..models.backbones._fused_cpu import fused_cpu_kernels_disabled
-
 
 def count_parameters(model: nn.Module) -> int:
     """Number of parameter elements (shared parameters counted once)."""
@@ -17,13 +15,13 @@ def count_parameters(model: nn.Module) -> int:
 def count_flops(model: nn.Module, inputs: Sequence) -> int:
     """FLOPs (multiply-adds) of one forward pass of ``model(*inputs)``.
 
-    The model is traced, so it runs the plain PyTorch ops (fused oneDNN kernels would be opaque
-    to the counter) in eval mode, without gradients.
+    The model is traced (so ConvNeXt blocks run their plain PyTorch ops, which the counter
+    sees, not fused oneDNN kernels), in eval mode, without gradients.
     """
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), fused_cpu_kernels_disabled():
+        with torch.no_grad():
             analyzer = FlopAnalyzer(model, tuple(inputs))
             analyzer.unsupported_ops_warnings(False)
             analyzer.uncalled_modules_warnings(False)

@@ -10,12 +10,12 @@ import os.path as osp
 from dataclasses import asdict, dataclass
 from typing import Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
-from mmengine.structures import PixelData
 from torch import nn
+
+from ..engine.config import load_config
+from ..tasks import task_of
 
 from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
@@ -41,32 +41,22 @@ class ModelBenchmarkSettings:
 
 def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None) -> nn.Module:
     """The ``model`` of a config, built in the config's registry scope (mmdet / mmseg)."""
-    cfg = Config.fromfile(config_path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    scope = cfg.get('default_scope', 'mmengine')
-    init_default_scope(scope)
+    cfg = load_config(config_path, cfg_options)
+    task = task_of(cfg)
+    init_default_scope(task.scope)
     # No init_weights(): pretrained URLs may be unreachable, and timing does not need them.
-    with DefaultScope.overwrite_default_scope(scope):
+    with DefaultScope.overwrite_default_scope(task.scope):
         model = MODELS.build(cfg.model)
-    model.scope = scope
+    model.task = task
     return model
 
 
 def synthetic_batch(model: nn.Module, batch_size: int, img_size: Union[int, Tuple[int, int]],
                     seed: int) -> dict:
     """Random images of ``img_size`` (side, or (H, W)) and ground truth in the model's task
-    format (``model.scope``)."""
+    format (``model.task``)."""
     height, width = (img_size, img_size) if isinstance(img_size, int) else img_size
-    if model.scope == 'mmdet':
-        from mmdet.testing import demo_mm_inputs
-        num_classes = _num_classes(model)
-        return demo_mm_inputs(batch_size, (3, height, width), num_classes=num_classes,
-                              with_mask=True)
-    if model.scope == 'mmseg':
-        return _segmentation_batch(batch_size, height, width, _num_classes(model), seed)
-    raise ValueError(f'Full-model mode supports mmdet and mmseg configs, not scope '
-                     f'{model.scope!r}.')
+    return model.task.synthetic_batch(_num_classes(model), batch_size, height, width, seed)
 
 
 def _num_classes(model: nn.Module) -> int:
@@ -76,22 +66,6 @@ def _num_classes(model: nn.Module) -> int:
         if isinstance(value, int) and value > 1:
             return value
     return 2
-
-
-def _segmentation_batch(batch_size: int, height: int, width: int, num_classes: int,
-                        seed: int) -> dict:
-    from mmseg.structures import SegDataSample
-    rng = np.random.RandomState(seed)
-    inputs, samples = [], []
-    for _ in range(batch_size):
-        inputs.append(torch.from_numpy(rng.randint(0, 255, (3, height, width), np.uint8)))
-        sample = SegDataSample()
-        sample.set_metainfo(dict(img_shape=(height, width), ori_shape=(height, width),
-                                 pad_shape=(height, width)))
-        labels = rng.randint(0, num_classes, (1, height, width))
-        sample.gt_sem_seg = PixelData(data=torch.from_numpy(labels))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
 
 
 class TensorModeForward(nn.Module):

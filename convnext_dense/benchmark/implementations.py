@@ -13,7 +13,7 @@ from typing import Callable, Dict, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..models.backbones.convnext import NUM_STAGES, ConvNeXt, resolve_arch
+from ..models.backbones.convnext import ConvNeXt, resolve_arch
 from ..models.checkpoint import export_state_dict
 
 OUT_NORM_PREFIX = 'norm'
@@ -54,7 +54,7 @@ class TorchvisionFeatures(nn.Module):
         spec = resolve_arch(arch)
         widths = list(spec.channels) + [None]
         settings = [CNBlockConfig(widths[i], widths[i + 1], spec.depths[i])
-                    for i in range(NUM_STAGES)]
+                    for i in range(spec.num_stages)]
         self.features = TorchvisionConvNeXt(settings, stochastic_depth_prob=0.0).features
         self.norms = nn.ModuleList(LayerNorm2d(c, eps=1e-6) for c in spec.channels)
 
@@ -106,7 +106,8 @@ def _build_mmpretrain(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn.
         raise MissingImplementationError(f'mmpretrain is not installed: {error}') from error
     model = MMPretrainConvNeXt(arch=dict(depths=list(resolve_arch(arch).depths),
                                          channels=list(resolve_arch(arch).channels)),
-                               out_indices=tuple(range(NUM_STAGES)), gap_before_final_norm=False,
+                               out_indices=tuple(range(resolve_arch(arch).num_stages)),
+                               gap_before_final_norm=False,
                                use_grn=use_grn, layer_scale_init_value=0.0 if use_grn else 1e-6)
     model.load_state_dict(export_state_dict(state, model.state_dict(), 'mmpretrain'))
     return model

@@ -18,12 +18,12 @@ import datetime
 import json
 import os
 import platform
-import tempfile
 from importlib import metadata
 from typing import Dict, List, Optional
 
 import torch
 
+from ..fileio import write_atomically
 from .harness import TRAIN_WORK_PER_FORWARD, Timings, ratios_to_fastest_peer
 
 STAT_KEYS = ('median', 'min', 'max')
@@ -97,17 +97,7 @@ def validate_report(report: dict) -> None:
 def write_json(report: dict, path: str) -> None:
     """Validates ``report`` and writes it atomically (temporary file + rename)."""
     validate_report(report)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'w') as stream:
-            json.dump(report, stream, indent=2)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    write_atomically(json.dumps(report, indent=2), path)
 
 
 def _fmt(value: Optional[float], pattern: str) -> str:

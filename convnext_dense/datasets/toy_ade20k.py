@@ -15,9 +15,11 @@ from typing import Dict, Tuple
 
 import cv2
 import numpy as np
+import mmseg.registry
 from mmseg.datasets import BaseSegDataset
 
-from .atomic_directory import create_directory_atomically
+from ..fileio import create_directory_atomically
+from ..registry import register
 from .toy_scenes import SHAPE_CLASSES, SHAPE_PALETTE, polygon_mask, render_scene
 
 SEG_CLASSES = ('background', ) + SHAPE_CLASSES
@@ -81,3 +83,6 @@ class ToyADE20KDataset(BaseSegDataset):
         ensure_toy_ade20k(kwargs['data_root'], image_size=toy_image_size)
         super().__init__(*args, img_suffix='.png', seg_map_suffix='.png',
                          reduce_zero_label=reduce_zero_label, **kwargs)
+
+
+register([('DATASETS', ToyADE20KDataset, (mmseg.registry, ))])

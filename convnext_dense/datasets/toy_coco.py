@@ -2,7 +2,7 @@
 
 Layout under ``data_root``: ``train/*.png``, ``val/*.png``, ``annotations/{train,val}.json``
 with boxes (x, y, w, h), polygon segmentations, areas and the four shape categories, written
-atomically (see :mod:`.atomic_directory`).
+atomically (see :mod:`..fileio`).
 """
 import json
 import os
@@ -10,10 +10,12 @@ from typing import Dict, Tuple
 
 import cv2
 import numpy as np
+import mmdet.registry
 from mmdet.datasets import CocoDataset
 from pycocotools import mask as mask_utils
 
-from .atomic_directory import create_directory_atomically
+from ..fileio import create_directory_atomically
+from ..registry import register
 from .toy_scenes import SHAPE_CLASSES, SHAPE_PALETTE, render_scene
 
 # split name -> (number of images, seed)
@@ -77,3 +79,6 @@ class ToyCocoDataset(CocoDataset):
             raise ValueError('ToyCocoDataset needs data_root: the directory to generate into.')
         ensure_toy_coco(kwargs['data_root'], image_size=toy_image_size)
         super().__init__(*args, **kwargs)
+
+
+register([('DATASETS', ToyCocoDataset, (mmdet.registry, ))])

@@ -1,8 +1,10 @@
-"""Turns command-line choices into config changes for ``tools/train.py`` and ``tools/test.py``.
+"""Maps the command-line flags of ``tools/train.py`` and ``tools/test.py`` to config keys.
 
-One train and one test tool serve detection and segmentation configs; what differs between
-mmdet and mmseg (result dumping, visualisation hooks) is chosen by the config's
-``default_scope``. Distributed runs on CPU-only machines (gloo) are prepared here too.
+Nothing here adds behaviour a config does not show: what every run does (hooks, robust image
+loading, atomic checkpoints) is declared in the configs' runtime bases, and each flag sets the
+config key it names. What differs between detection and segmentation (result dumping,
+visualisation) is the config's task's (:mod:`convnext_dense.tasks`). Distributed runs on
+CPU-only machines (gloo) are prepared here too.
 """
 import argparse
 import datetime
@@ -17,8 +19,9 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..tasks import task_of
+from . import config as config_loader
 from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
-from .preflight import check_cfg_options, check_merged_config
 
 DEFAULT_COLLECTIVE_TIMEOUT_S = 600
 
@@ -34,15 +37,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config of ``args.config`` with ``--cfg-options``, launcher and work dir applied,
-    after the config-time checks of :mod:`.preflight` (typos, unknown types or arguments,
-    missing or invalid annotation files: one clear error, nothing written)."""
-    cfg = Config.fromfile(args.config)
+    """The config of ``args.config`` (:func:`..config.load_config`: ``--cfg-options`` and the
+    config-time checks), with the launcher and work dir applied."""
+    cfg = config_loader.load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    check_cfg_options(cfg, args.cfg_options)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    check_merged_config(cfg)
     set_work_dir(cfg, args.config, args.work_dir)
     return cfg
 
@@ -122,16 +120,11 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> None:
     print_log('No CUDA device: distributed run on CPU with the gloo backend.', logger='current')
 
 
-def is_detection(cfg: Config) -> bool:
-    return cfg.get('default_scope', 'mmdet') == 'mmdet'
-
-
 def add_result_dump(cfg: Config, out_file: str) -> None:
     """Appends a metric that pickles every prediction to ``out_file``."""
     if not out_file.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out must name a .pkl / .pickle file, got {out_file}')
-    dump = dict(type='DumpDetResults' if is_detection(cfg) else 'DumpResults',
-                out_file_path=out_file)
+    dump = dict(type=task_of(cfg).result_dump_metric, out_file_path=out_file)
     evaluators = cfg.test_evaluator
     cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                           else [evaluators]) + [dump]
@@ -139,15 +132,7 @@ def add_result_dump(cfg: Config, out_file: str) -> None:
 
 def enable_visualisation(cfg: Config, show_dir: str) -> None:
     """Draws predictions (boxes / masks, or segmentation overlays) into ``show_dir``."""
-    hook = cfg.default_hooks.get('visualization')
-    if hook is None:
-        raise ValueError('--show-dir needs a `visualization` hook in default_hooks.')
-    hook['draw'] = True
-    if is_detection(cfg):
-        hook['test_out_dir'] = osp.abspath(show_dir)
-    else:
-        hook['interval'] = 1  # mmseg's hook draws every 50th image by default
-        cfg.visualizer['save_dir'] = show_dir
+    task_of(cfg).enable_visualisation(cfg, show_dir)
 
 
 def enable_test_time_augmentation(cfg: Config) -> None:
@@ -160,11 +145,6 @@ def enable_test_time_augmentation(cfg: Config) -> None:
     cfg.model = cfg.tta_model
 
 
-def enable_progress_bar(cfg: Config) -> None:
-    """A progress bar over the test loop (:class:`ProgressBarHook`)."""
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='ProgressBarHook')]
-
-
 def enable_tensorboard(cfg: Config) -> None:
     """Also log scalars (losses, lr, metrics) to TensorBoard event files under the run's
     ``vis_data/``; the same as adding ``dict(type='TensorboardVisBackend')`` to the config's
@@ -173,16 +153,6 @@ def enable_tensorboard(cfg: Config) -> None:
     if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
         backends.append(dict(type='TensorboardVisBackend'))
     cfg.visualizer.vis_backends = backends
-
-
-def _pipeline_owners(dataset_cfg: dict):
-    """The dataset configs (inside wrappers such as RepeatDataset) that hold a pipeline."""
-    if dataset_cfg.get('pipeline') is not None:
-        yield dataset_cfg
-    for key in ('dataset', 'datasets'):
-        inner = dataset_cfg.get(key)
-        for item in inner if isinstance(inner, (list, tuple)) else [inner] if inner else []:
-            yield from _pipeline_owners(item)
 
 
 def set_randomness(cfg: Config, seed: Optional[int], deterministic: bool) -> None:
@@ -201,18 +171,12 @@ def set_randomness(cfg: Config, seed: Optional[int], deterministic: bool) -> Non
     cfg.randomness = randomness
 
 
-def add_reliability_hooks(cfg: Config, nonfinite_loss: str = 'stop') -> None:
-    """The hooks every training run gets: :class:`RngStateHook` (exact resume),
-    :class:`NonFiniteLossHook` (``nonfinite_loss``: stop or skip) and :class:`PreflightHook`
-    (datasets checked before the first iteration); the training pipeline's
-    ``LoadImageFromFile`` becomes ``LoadImageOrSkip`` (unreadable images skipped, reported)."""
-    for leaf in _pipeline_owners(cfg.train_dataloader.dataset):
-        leaf.pipeline = [dict(step, type='LoadImageOrSkip')
-                         if step.get('type') == 'LoadImageFromFile' else step
-                         for step in leaf.pipeline]
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') not in ('RngStateHook', 'NonFiniteLossHook', 'PreflightHook')]
-    hooks += [dict(type='RngStateHook'), dict(type='NonFiniteLossHook', action=nonfinite_loss),
-              dict(type='PreflightHook')]
-    cfg.custom_hooks = hooks
-
+def set_nonfinite_loss_action(cfg: Config, action: str) -> None:
+    """``--nonfinite-loss stop|skip``: the ``action`` of the config's ``NonFiniteLossHook``."""
+    hooks = [h for h in cfg.get('custom_hooks') or [] if h.get('type') == 'NonFiniteLossHook']
+    if not hooks:
+        raise ValueError('--nonfinite-loss sets NonFiniteLossHook.action, and this config '
+                         "declares no NonFiniteLossHook in custom_hooks (our runtime bases "
+                         "do: configs/_base_/det_runtime.py, seg_runtime.py).")
+    for hook in hooks:
+        hook['action'] = action

@@ -19,15 +19,15 @@ layout            tell-tale keys                                what changes
 Our own layout is the official one, so our checkpoints convert as ``official``. A full model
 checkpoint (``backbone.`` keys next to neck / head keys) gives its backbone.
 """
-import os
 import re
-import tempfile
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
+
+from ..fileio import save_torch_atomically
 
 StateDict = Dict[str, Tensor]
 
@@ -227,15 +227,5 @@ def load_pretrained_backbone(model: nn.Module, filename: str, prefix: Optional[s
 
 
 def save_state_dict_atomically(state: StateDict, path: str, meta: dict) -> None:
-    """Writes ``{'state_dict': state, 'meta': meta}`` to a temporary file beside ``path`` and
-    renames it into place, so an interrupted write never leaves a truncated checkpoint."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix='.tmp')
-    os.close(handle)
-    try:
-        torch.save({'state_dict': state, 'meta': meta}, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    """Writes ``{'state_dict': state, 'meta': meta}`` atomically (see :mod:`..fileio`)."""
+    save_torch_atomically({'state_dict': state, 'meta': meta}, path)

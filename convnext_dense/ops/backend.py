@@ -1,19 +1,29 @@
-"""Installs a module under mmcv's ``mmcv._ext`` name that serves :mod:`.kernels`.
+"""The module served under mmcv's ``mmcv._ext`` name, and how it is found.
 
 mmcv-lite ships mmcv's Python ops but not the compiled extension they load with
 ``ext_loader.load_ext('_ext', [names])``, which only asserts that each name is an attribute.
 Our module answers every name: provided kernels run, any other raises
 :class:`MissingKernelError` when called, never at import time, so all of ``mmcv.ops`` imports.
+
+It is found by ``_convnext_dense_ext_finder.MmcvExtFinder``, which the installed
+``convnext_dense_mmcv_ext.pth`` puts last on ``sys.meta_path`` at interpreter start-up, so the
+import order of mmcv / mmdet / mmseg / mmpretrain and this package never matters and a compiled
+mmcv wins. :func:`install_op_backend` installs the same finder for interpreters that skipped
+site-packages' ``.pth`` files (``python -S``, an unusual install).
 """
 import importlib.machinery
 import importlib.util
 import sys
 import types
+import warnings
 from typing import Callable
 
 from .kernels import PROVIDED_KERNELS, MissingKernelError
 
 EXT_NAME = 'mmcv._ext'
+# mmcv.cnn.bricks.transformer imports this from mmcv.ops only if mmcv.ops imports, and leaves it
+# out for the life of the process otherwise.
+MMCV_OPS_WITNESS = ('mmcv.cnn.bricks.transformer', 'MultiScaleDeformableAttention')
 
 
 def _missing_kernel(name: str) -> Callable:
@@ -41,30 +51,39 @@ def real_mmcv_ext_available() -> bool:
     module = sys.modules.get(EXT_NAME)
     if module is not None:
         return not isinstance(module, TorchvisionExtModule)
-    try:
-        return importlib.util.find_spec(EXT_NAME) is not None
-    except ImportError:  # mmcv itself is missing
+    mmcv_spec = importlib.util.find_spec('mmcv')
+    if mmcv_spec is None or not mmcv_spec.submodule_search_locations:
         return False
+    found = importlib.machinery.PathFinder.find_spec(EXT_NAME,
+                                                     mmcv_spec.submodule_search_locations)
+    return found is not None
 
 
 def build_ext_module() -> TorchvisionExtModule:
+    """A new module named ``mmcv._ext`` holding :data:`PROVIDED_KERNELS`."""
     module = TorchvisionExtModule(EXT_NAME, __doc__)
-    # A real spec: mmengine's mmcv_full_available() calls pkgutil.find_loader('mmcv._ext'),
-    # which raises on a module whose __spec__ is None. loader=None makes it report "not full".
-    module.__spec__ = importlib.machinery.ModuleSpec(EXT_NAME, loader=None,
-                                                     origin=__name__)
     module.__dict__.update(PROVIDED_KERNELS)
     return module
 
 
 def install_op_backend() -> bool:
-    """Puts our ``mmcv._ext`` in ``sys.modules`` unless a compiled one exists.
+    """Makes sure our finder serves ``mmcv._ext`` in this interpreter, and warns if mmcv's ops
+    were imported earlier without any kernels (then mmcv-lite has left names out for good).
 
-    Must run before ``mmcv.ops`` (hence ``mmdet.models`` / ``mmdet.structures``) is imported.
-    Returns True if our backend is (now) the one in use.
+    Returns True if our backend is (or will be) the one in use, False if a compiled mmcv is.
     """
+    import _convnext_dense_ext_finder
+    _convnext_dense_ext_finder.install()
     if real_mmcv_ext_available():
         return False
-    if EXT_NAME not in sys.modules:
-        sys.modules[EXT_NAME] = build_ext_module()
+    module_name, name = MMCV_OPS_WITNESS
+    module = sys.modules.get(module_name)
+    if module is not None and not hasattr(module, name) and EXT_NAME not in sys.modules:
+        warnings.warn(
+            f'{module_name} was imported before mmcv._ext could be found, so mmcv-lite left '
+            f'{name} (and mmcv.ops) out of this process, and mmdet / mmseg models will fail '
+            f'to import. convnext-dense serves mmcv._ext from a start-up hook '
+            f'(convnext_dense_mmcv_ext.pth in site-packages), which did not run here: start '
+            f'Python without -S, reinstall convnext-dense in this environment, or import '
+            f'convnext_dense before mmcv / mmdet / mmseg / mmpretrain.', stacklevel=2)
     return True

@@ -40,6 +40,27 @@ def _check_avg_pool_mode(pool_mode: int) -> None:
             "torch to use max pooling.")
 
 
+def _clamp_inverted_rois(rois: Tensor, sampling_ratio: int) -> Tensor:
+    """RoIs whose x2 < x1 or y2 < y1 (random-weight heads produce them) with x2 / y2 raised to
+    x1 / y1 when the sampling grid is adaptive (``sampling_ratio <= 0``).
+
+    There torchvision's CPU kernel sizes its sample buffer by ceil(side / bins) per side, a
+    negative number, and fails with "cannot create std::vector larger than max_size()". mmcv's
+    CUDA kernel runs an empty sampling loop for such RoIs and outputs zeros; a zero-size RoI
+    makes torchvision do the same (aligned: zero samples; not aligned: sides are clamped to 1
+    pixel from x1 / y1 in both libraries, so the result is unchanged).
+    """
+    if sampling_ratio > 0:
+        return rois
+    inverted = (rois[:, 3] < rois[:, 1]) | (rois[:, 4] < rois[:, 2])
+    if not bool(inverted.any()):
+        return rois
+    clamped = rois.clone()
+    clamped[:, 3] = torch.maximum(rois[:, 3], rois[:, 1])
+    clamped[:, 4] = torch.maximum(rois[:, 4], rois[:, 2])
+    return clamped
+
+
 def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Tensor,
                       argmax_x: Tensor, aligned_height: int, aligned_width: int,
                       spatial_scale: float, sampling_ratio: int, pool_mode: int,
@@ -54,8 +75,12 @@ def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Ten
         spatial_scale: factor from image to feature-map coordinates.
         sampling_ratio: samples per bin side; 0 picks ceil(roi size / bin count) per RoI.
         aligned: if True, pixel centres sit at +0.5 (shift by -0.5 before sampling).
+
+    RoIs with x2 < x1 or y2 < y1 pool to zeros, as on mmcv's CUDA kernel (see
+    :func:`_clamp_inverted_rois`).
     """
     _check_avg_pool_mode(pool_mode)
+    rois = _clamp_inverted_rois(rois, sampling_ratio)
     pooled = torch.ops.torchvision.roi_align(input, rois, float(spatial_scale), aligned_height,
                                              aligned_width, sampling_ratio, bool(aligned))
     output.copy_(pooled)
@@ -67,6 +92,7 @@ def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argm
                        aligned: bool) -> None:
     """RoIAlign backward, average pooling; adds the gradient into ``grad_input`` (N, C, H, W)."""
     _check_avg_pool_mode(pool_mode)
+    rois = _clamp_inverted_rois(rois, sampling_ratio)
     batch, channels, height, width = grad_input.shape
     grad = torch.ops.torchvision._roi_align_backward(
         grad_output, rois, float(spatial_scale), aligned_height, aligned_width, batch, channels,

@@ -4,7 +4,17 @@
 _base_ = 'mmseg::_base_/datasets/ade20k_640x640.py'
 
 crop_size = (640, 640)
-train_dataloader = dict(batch_size=2)
+# mmseg's training pipeline, loading with LoadImageOrSkip (unreadable images skipped, reported).
+train_pipeline = [
+    dict(type='LoadImageOrSkip'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='RandomResize', scale=(2560, 640), ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]

@@ -6,7 +6,7 @@ _base_ = 'mmdet::_base_/datasets/coco_instance.py'
 _short_sides_480_800 = [(s, 1333) for s in range(480, 801, 32)]
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+    dict(type='LoadImageOrSkip', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomFlip', prob=0.5),
     dict(

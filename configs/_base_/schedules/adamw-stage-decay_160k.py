@@ -3,6 +3,10 @@
 # to 0; mixed precision. Paper configs set lr and num_layers.
 _base_ = 'mmseg::_base_/schedules/schedule_160k.py'
 
+# Checkpoints are written to a temporary file and renamed into place (mmseg's schedules hold
+# default_hooks), so a killed run never leaves a truncated one under a checkpoint's name.
+default_hooks = dict(checkpoint=dict(backend_args=dict(backend='atomic_local')))
+
 optim_wrapper = dict(
     _delete_=True,
     type='AmpOptimWrapper',

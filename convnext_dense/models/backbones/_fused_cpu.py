@@ -19,12 +19,11 @@ the forward conv with the kernel flipped (0.8 ms against ~2 ms inside oneDNN's b
 All inputs and outputs are NHWC (``(N, H, W, C)`` contiguous) except the depthwise convolution,
 whose tensors are NCHW-shaped (channels_last in memory).
 """
-from contextlib import contextmanager
 from typing import NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 # The depthwise weight gradient is computed by tiles of at most WEIGHT_GRAD_TILE a side on maps
 # up to TILED_WEIGHT_GRAD_MAX_SIDE a side (see module doc), by oneDNN's own kernel above.
@@ -32,29 +31,28 @@ WEIGHT_GRAD_TILE = 28
 TILED_WEIGHT_GRAD_MAX_SIDE = 56
 
 
-_enabled = True
+def fused_cpu_path_applies(x: Tensor, enabled: bool) -> bool:
+    """The single gate for every kernel in this module.
 
-
-def fused_cpu_kernels_apply(x: Tensor) -> bool:
-    """The single gate for every kernel in this module: fp32 CPU tensors, oneDNN present, no
-    autocast (autocast would hand these ops mixed dtypes; the plain path handles it), not under
-    ``torch.compile`` (inductor fuses the plain ops itself and cannot lower these with
-    non-constant weights), and not inside :func:`fused_cpu_kernels_disabled`."""
-    return (_enabled and x.device.type == 'cpu' and x.dtype == torch.float32
+    True when ``enabled`` (the block's switch, off for stochastic depth while training) and
+    ``x`` is an fp32 CPU tensor with oneDNN present, and none of these holds: autocast (it
+    would hand these ops mixed dtypes; the plain path handles it), ``torch.compile`` /
+    ``torch.export`` (inductor fuses the plain ops itself and cannot lower these with
+    non-constant weights), TorchScript tracing or scripting (``torch.onnx.export``, FLOP
+    counters: they must see standard aten ops only).
+    """
+    return (enabled and x.device.type == 'cpu' and x.dtype == torch.float32
             and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled('cpu')
-            and not torch.compiler.is_compiling())
+            and not torch.compiler.is_compiling() and not torch.jit.is_tracing()
+            and not torch.jit.is_scripting())
 
 
-@contextmanager
-def fused_cpu_kernels_disabled():
-    """Runs the plain PyTorch ops inside the block, e.g. for FLOP counters and tracers, which
-    see only standard aten ops."""
-    global _enabled
-    previous, _enabled = _enabled, False
-    try:
-        yield
-    finally:
-        _enabled = previous
+def gelu_epilogue(activation: nn.Module) -> Optional[str]:
+    """oneDNN's name for ``activation`` as a linear epilogue ('none' or 'tanh' GELU), or None
+    when it is another activation, which then runs as its own module after the GEMM."""
+    if type(activation) is nn.GELU:
+        return activation.approximate
+    return None
 
 
 def scale_folding_pays(tokens: int, weight: Tensor) -> bool:
@@ -65,12 +63,13 @@ def scale_folding_pays(tokens: int, weight: Tensor) -> bool:
     return tokens >= weight.shape[1]
 
 
-def linear_gelu(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+def linear_gelu(x: Tensor, weight: Tensor, bias: Tensor, approximate: str = 'none') -> Tensor:
     """``gelu(x @ weight.T + bias)`` in one oneDNN call; forward only (no autograd).
+    ``approximate``: 'none' (erf) or 'tanh', as ``nn.GELU``.
 
     Shapes: x (..., K), weight (C, K), bias (C,) -> (..., C).
     """
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, 'gelu', [], 'none')
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, 'gelu', [], approximate)
 
 
 class LinearFunction(torch.autograd.Function):

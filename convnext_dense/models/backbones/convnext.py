@@ -15,20 +15,25 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from ._fused_cpu import (PackedMlpWeights, depthwise_conv2d, fused_cpu_kernels_apply, linear,
-                         linear_add, linear_gelu, linear_scale_residual, scale_folding_pays)
+from ._fused_cpu import (PackedMlpWeights, depthwise_conv2d, fused_cpu_path_applies,
+                         gelu_epilogue, linear, linear_add, linear_gelu, linear_scale_residual,
+                         scale_folding_pays)
 
 
 @dataclass(frozen=True)
 class ConvNeXtArch:
-    """Blocks per stage and channels per stage of one published ConvNeXt size."""
-    depths: Tuple[int, int, int, int]
-    channels: Tuple[int, int, int, int]
+    """Blocks per stage and channels per stage (four stages for every published size; custom
+    archs may have any number, as in mmpretrain)."""
+    depths: Tuple[int, ...]
+    channels: Tuple[int, ...]
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.depths)
 
 
 # V1 sizes (tiny..xlarge) from Liu et al. 2022; atto..nano and huge from ConvNeXt V2
@@ -45,7 +50,6 @@ ARCH_SETTINGS: Dict[str, ConvNeXtArch] = {
     'xlarge': ConvNeXtArch((3, 3, 27, 3), (256, 512, 1024, 2048)),
     'huge': ConvNeXtArch((3, 3, 27, 3), (352, 704, 1408, 2816)),
 }
-NUM_STAGES = 4
 
 
 def resolve_arch(arch: Union[str, dict, ConvNeXtArch]) -> ConvNeXtArch:
@@ -62,9 +66,9 @@ def resolve_arch(arch: Union[str, dict, ConvNeXtArch]) -> ConvNeXtArch:
         if missing:
             raise ValueError(f'ConvNeXt arch dict {arch!r} lacks key(s) {sorted(missing)}.')
         depths, channels = tuple(arch['depths']), tuple(arch['channels'])
-        if len(depths) != NUM_STAGES or len(channels) != NUM_STAGES:
-            raise ValueError(f'ConvNeXt arch needs {NUM_STAGES} depths and {NUM_STAGES} '
-                             f'channels, got depths={depths}, channels={channels}.')
+        if not depths or len(depths) != len(channels):
+            raise ValueError(f'ConvNeXt arch needs as many depths as channels (one per stage, '
+                             f'at least one), got depths={depths}, channels={channels}.')
         return ConvNeXtArch(depths, channels)
     raise TypeError(f'ConvNeXt arch must be a str or dict, got {type(arch).__name__}: {arch!r}')
 
@@ -100,23 +104,49 @@ class GlobalResponseNorm(nn.Module):
         return x + torch.addcmul(self.beta, self.gamma, x * normalised)
 
 
+def drop_path(x: Tensor, drop_prob: float) -> Tensor:
+    """Stochastic depth: each sample's ``x`` is zeroed with probability ``drop_prob`` and the
+    survivors scaled by 1 / (1 - drop_prob). Draws one ``torch.rand`` value per sample, as
+    mmcv's and timm's ``DropPath`` do, so the same seed drops the same samples."""
+    keep_prob = 1.0 - drop_prob
+    mask = (keep_prob + torch.rand((x.shape[0], ) + (1, ) * (x.dim() - 1), dtype=x.dtype,
+                                   device=x.device)).floor_()
+    return x.div(keep_prob) * mask
+
+
+class DropPath(nn.Module):
+    """:func:`drop_path` while training, identity in eval mode. Any shape (N, ...)."""
+
+    def __init__(self, drop_prob: float):
+        super().__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x: Tensor) -> Tensor:
+        return drop_path(x, self.drop_prob) if self.training else x
+
+    def extra_repr(self) -> str:
+        return f'drop_prob={self.drop_prob}'
+
+
 class ConvNeXtBlock(nn.Module):
     """dwconv 7x7 -> LN -> Linear(C, 4C) -> GELU [-> GRN] -> Linear(4C, C) [* gamma] -> + x.
 
     Input and output: (N, C, H, W). The MLP runs on NHWC with ``nn.Linear``, which is faster
     than 1x1 convolutions on NCHW for these widths (timm measured the same). On fp32 CPU tensors
     the block runs oneDNN-fused kernels (:mod:`._fused_cpu`; same parameters, same results up to
-    float rounding) unless ``fused=False``; stochastic depth while training takes the plain path.
+    float rounding) while ``fused`` is True; stochastic depth while training takes the plain
+    path. ``act`` is any activation module (GELU by default); GELU is fused into the first GEMM.
     """
 
     def __init__(self, channels: int, drop_path: float = 0.0, layer_scale_init_value: float = 1e-6,
-                 use_grn: bool = False, fused: bool = True):
+                 use_grn: bool = False, fused: bool = True, act: Optional[nn.Module] = None,
+                 norm_eps: float = 1e-6):
         super().__init__()
         hidden = 4 * channels
         self.dwconv = nn.Conv2d(channels, channels, kernel_size=7, padding=3, groups=channels)
-        self.norm = nn.LayerNorm(channels, eps=1e-6)
+        self.norm = nn.LayerNorm(channels, eps=norm_eps)
         self.pwconv1 = nn.Linear(channels, hidden)
-        self.act = nn.GELU()
+        self.act = nn.GELU() if act is None else act
         self.grn = GlobalResponseNorm(hidden) if use_grn else None
         self.pwconv2 = nn.Linear(hidden, channels)
         self.gamma = (nn.Parameter(torch.full((channels, ), float(layer_scale_init_value)))
@@ -127,7 +157,7 @@ class ConvNeXtBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         stochastic_depth = self.training and isinstance(self.drop_path, DropPath)
-        if self.fused and not stochastic_depth and fused_cpu_kernels_apply(x):
+        if fused_cpu_path_applies(x, enabled=self.fused and not stochastic_depth):
             return self._forward_fused(x)
         return self._forward_plain(x)
 
@@ -167,7 +197,11 @@ class ConvNeXtBlock(nn.Module):
         packed = self.packed_weights.get(self.pwconv1.weight, self.pwconv2.weight,
                                          self.pwconv2.bias, self.gamma)
         y = self.norm(self.dwconv(x).permute(0, 2, 3, 1))
-        y = linear_gelu(y, packed.first_weight, self.pwconv1.bias)
+        approximate = gelu_epilogue(self.act)
+        if approximate is None:
+            y = self.act(linear(y, packed.first_weight, self.pwconv1.bias))
+        else:
+            y = linear_gelu(y, packed.first_weight, self.pwconv1.bias, approximate)
         if self.grn is not None:
             y = self.grn(y)
         y = linear_add(y, packed.second_weight, packed.second_bias, x.permute(0, 2, 3, 1))
@@ -181,15 +215,16 @@ class ConvNeXtBlock(nn.Module):
         return super().train(mode)
 
 
-def _stem(in_channels: int, out_channels: int, patch_size: int) -> nn.Sequential:
+def _stem(in_channels: int, out_channels: int, patch_size: int, norm_eps: float) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, kernel_size=patch_size, stride=patch_size),
-        LayerNorm2d(out_channels))
+        LayerNorm2d(out_channels, norm_eps))
 
 
-def _downsample(in_channels: int, out_channels: int) -> nn.Sequential:
+def _downsample(in_channels: int, out_channels: int, norm_eps: float) -> nn.Sequential:
     return nn.Sequential(
-        LayerNorm2d(in_channels), nn.Conv2d(in_channels, out_channels, kernel_size=2, stride=2))
+        LayerNorm2d(in_channels, norm_eps),
+        nn.Conv2d(in_channels, out_channels, kernel_size=2, stride=2))
 
 
 def _linear_drop_path_rates(max_rate: float, num_blocks: int) -> List[float]:
@@ -200,72 +235,138 @@ def _linear_drop_path_rates(max_rate: float, num_blocks: int) -> List[float]:
     return [max_rate * b / (num_blocks - 1) for b in range(num_blocks)]
 
 
-def _normalise_out_indices(out_indices: Union[int, Sequence[int]]) -> Tuple[int, ...]:
+def _normalise_out_indices(out_indices: Union[int, Sequence[int]],
+                           num_stages: int) -> Tuple[int, ...]:
     indices = (out_indices, ) if isinstance(out_indices, int) else tuple(out_indices)
     if not indices:
-        raise ValueError('ConvNeXt out_indices is empty; give at least one stage index 0..3.')
+        raise ValueError('ConvNeXt out_indices is empty; give at least one stage index.')
     for index in indices:
-        if not -NUM_STAGES <= index < NUM_STAGES:
+        if not -num_stages <= index < num_stages:
             raise ValueError(f'ConvNeXt out_indices entry {index} is out of range '
-                             f'[-{NUM_STAGES}, {NUM_STAGES - 1}].')
-    return tuple(sorted({index % NUM_STAGES for index in indices}))
+                             f'[-{num_stages}, {num_stages - 1}].')
+    return tuple(sorted({index % num_stages for index in indices}))
+
+
+# mmpretrain's ConvNeXt arguments that select something this backbone does not build: the
+# value each must have, and why (the error names both).
+_FIXED_MMPRETRAIN_ARGUMENTS = {
+    'gap_before_final_norm': (False, 'True pools each map to a vector for classification; '
+                              'dense prediction needs the maps (mmpretrain default True, ours '
+                              'False)'),
+    'linear_pw_conv': (True, 'False builds the pointwise layers as 1x1 convolutions on NCHW; '
+                       'here they are nn.Linear on NHWC, the same function with (out, in) '
+                       'weights: squeeze 1x1-conv weights to (out, in) to load such a '
+                       'checkpoint'),
+}
+_LAYER_NORM_TYPES = ('LN2d', 'LN', 'LayerNorm', 'LayerNorm2d')
+
+
+def _refuse_unsupported(name: str, value) -> None:
+    required, why = _FIXED_MMPRETRAIN_ARGUMENTS[name]
+    if value != required:
+        raise ValueError(f'ConvNeXt {name}={value!r} is not supported: {why}.')
+
+
+def _layer_norm_eps(norm_cfg: Optional[dict]) -> float:
+    """The eps of mmpretrain's ``norm_cfg``; only LayerNorm over channels (its default) is the
+    paper's, and what every published checkpoint was trained with."""
+    if norm_cfg is None:
+        return 1e-6
+    settings = dict(norm_cfg)
+    norm_type = settings.pop('type', 'LN2d')
+    eps = settings.pop('eps', 1e-6)
+    settings.pop('requires_grad', None)
+    if norm_type not in _LAYER_NORM_TYPES or settings:
+        raise ValueError(f'ConvNeXt norm_cfg={norm_cfg!r} is not supported: its norms are '
+                         f"LayerNorms over channels (type 'LN2d', optional eps), as in the "
+                         f'paper and every published checkpoint.')
+    return float(eps)
+
+
+def build_activation(act_cfg: Optional[dict]) -> nn.Module:
+    """An activation from mmpretrain's ``act_cfg`` (``dict(type='GELU')`` by default): any
+    ``torch.nn`` activation by class name, with the remaining keys as its arguments."""
+    settings = dict(act_cfg or dict(type='GELU'))
+    name = settings.pop('type')
+    cls = getattr(nn.modules.activation, name, None) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f'ConvNeXt act_cfg={act_cfg!r}: {name!r} is not a torch.nn activation '
+                         f"(e.g. 'GELU', 'ReLU', 'SiLU').")
+    try:
+        return cls(**settings)
+    except TypeError as error:
+        raise ValueError(f'ConvNeXt act_cfg={act_cfg!r}: {error}') from None
 
 
 class ConvNeXt(BaseModule):
     """ConvNeXt V1 / V2 multi-scale backbone (registered as ``ConvNeXt`` in mmdet and mmseg).
 
-    Arguments carry mmpretrain's ``ConvNeXt`` names, so an mmdet / mmseg config moves here by
-    changing only ``type``.
+    Takes every argument of mmpretrain's ``ConvNeXt``, so an mmpretrain / mmdet / mmseg config
+    moves here by changing only ``type``. Differences that stay (each refused with the reason,
+    not ignored): ``gap_before_final_norm`` must be False and ``linear_pw_conv`` True,
+    ``norm_cfg`` must be a LayerNorm; defaults differ where dense prediction needs it:
+    ``out_indices=(0, 1, 2, 3)`` (mmpretrain: -1) and ``gap_before_final_norm=False``
+    (mmpretrain: True), and each emitted map has its own ``norm{i}``, as in the official
+    detection / segmentation backbones (mmpretrain's ``norm{i}`` are the same tensors).
 
     Args:
-        arch: a name in :data:`ARCH_SETTINGS` or ``dict(depths=[4 ints], channels=[4 ints])``.
+        arch: a name in :data:`ARCH_SETTINGS` or ``dict(depths=[...], channels=[...])`` with one
+            entry per stage (any number of stages; stage i has stride ``stem_patch_size * 2**i``).
         in_channels: input image channels.
         stem_patch_size: stride and kernel of the patchify stem.
-        out_indices: stages to emit (0..3, negatives count from the end).
+        norm_cfg: LayerNorm settings (``dict(type='LN2d', eps=1e-6)``); other norms are refused.
+        act_cfg: the blocks' activation, a ``torch.nn`` activation (``dict(type='GELU')``).
+        linear_pw_conv: must be True (mmpretrain's default), see above.
+        use_grn: add global response normalisation to every block (ConvNeXt V2).
         drop_path_rate: stochastic depth of the last block; it grows linearly from 0 over all
             blocks.
         layer_scale_init_value: initial per-channel residual scale; 0 disables layer scale (V2).
-        use_grn: add global response normalisation to every block (ConvNeXt V2).
+        out_indices: stages to emit (negatives count from the end).
         frozen_stages: freeze the stem/downsample layers and blocks of stages < this index
             (parameters get no gradient and stay in eval mode across ``train()``).
+        gap_before_final_norm: must be False (classification pooling), see above.
         with_cp: gradient checkpointing of each block while training (less memory, more compute).
         channels_last: run in the NHWC memory format (outputs are channels_last NCHW tensors).
-        fused: let blocks use oneDNN-fused kernels on fp32 CPU input (see ``_fused_cpu``);
-            False forces the plain PyTorch ops everywhere (e.g. before ONNX / TorchScript
-            export, which do not know oneDNN's private ops).
-        gap_before_final_norm: mmpretrain's classification pooling; only False makes sense for
-            dense prediction and is accepted for config compatibility.
+        fused: let blocks use oneDNN-fused kernels on fp32 CPU input (see ``_fused_cpu``); also
+            settable later as ``model.fused``. They step aside by themselves while tracing,
+            exporting, compiling and under autocast.
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
             prefix=None)`` loads official / timm / torchvision / mmpretrain weights.
 
-    Shapes: input (N, in_channels, H, W); output ``tuple`` of (N, channels[i], H / 2**(i+2),
-    W / 2**(i+2)) for i in ``out_indices`` (sizes rounded down by each strided conv).
+    Shapes: input (N, in_channels, H, W); output ``tuple`` of (N, channels[i],
+    H / (stem_patch_size * 2**i), W / ...) for i in ``out_indices`` (sizes rounded down by
+    each strided conv).
     """
 
     def __init__(self,
                  arch: Union[str, dict] = 'tiny',
                  in_channels: int = 3,
                  stem_patch_size: int = 4,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: Optional[dict] = None,
+                 linear_pw_conv: bool = True,
+                 use_grn: bool = False,
                  drop_path_rate: float = 0.0,
                  layer_scale_init_value: float = 1e-6,
-                 use_grn: bool = False,
+                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  frozen_stages: int = 0,
+                 gap_before_final_norm: bool = False,
                  with_cp: bool = False,
                  channels_last: bool = True,
                  fused: bool = True,
-                 gap_before_final_norm: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
-        if gap_before_final_norm:
-            raise ValueError('ConvNeXt gap_before_final_norm=True pools features for '
-                             'classification; dense prediction needs False.')
-        if not 0 <= frozen_stages <= NUM_STAGES:
-            raise ValueError(f'ConvNeXt frozen_stages={frozen_stages} is not in 0..{NUM_STAGES}.')
+        _refuse_unsupported('gap_before_final_norm', gap_before_final_norm)
+        _refuse_unsupported('linear_pw_conv', linear_pw_conv)
+        norm_eps = _layer_norm_eps(norm_cfg)
+        build_activation(act_cfg)  # a bad act_cfg fails here, once, not in every block
+        self.arch = resolve_arch(arch)
+        num_stages = self.arch.num_stages
+        if not 0 <= frozen_stages <= num_stages:
+            raise ValueError(f'ConvNeXt frozen_stages={frozen_stages} is not in 0..{num_stages}.')
         if not 0.0 <= drop_path_rate < 1.0:
             raise ValueError(f'ConvNeXt drop_path_rate={drop_path_rate} is not in [0, 1).')
-        self.arch = resolve_arch(arch)
-        self.out_indices = _normalise_out_indices(out_indices)
+        self.out_indices = _normalise_out_indices(out_indices, num_stages)
         self.frozen_stages = frozen_stages
         self.with_cp = with_cp
         self.channels_last = channels_last
@@ -273,18 +374,19 @@ class ConvNeXt(BaseModule):
 
         channels = self.arch.channels
         self.downsample_layers = nn.ModuleList(
-            [_stem(in_channels, channels[0], stem_patch_size)] +
-            [_downsample(channels[i - 1], channels[i]) for i in range(1, NUM_STAGES)])
+            [_stem(in_channels, channels[0], stem_patch_size, norm_eps)] +
+            [_downsample(channels[i - 1], channels[i], norm_eps) for i in range(1, num_stages)])
         drop_rates = _linear_drop_path_rates(drop_path_rate, sum(self.arch.depths))
         self.stages = nn.ModuleList()
         for i, depth in enumerate(self.arch.depths):
             first = sum(self.arch.depths[:i])
             self.stages.append(nn.Sequential(*[
                 ConvNeXtBlock(channels[i], drop_rates[first + b], layer_scale_init_value,
-                              use_grn, fused) for b in range(depth)
+                              use_grn, fused, build_activation(act_cfg), norm_eps)
+                for b in range(depth)
             ]))
         for i in self.out_indices:
-            self.add_module(f'norm{i}', LayerNorm2d(channels[i]))
+            self.add_module(f'norm{i}', LayerNorm2d(channels[i], norm_eps))
         self.feature_info = [
             dict(num_chs=channels[i], reduction=stem_patch_size * 2**i, module=f'stages.{i}')
             for i in self.out_indices
@@ -296,6 +398,17 @@ class ConvNeXt(BaseModule):
         self._freeze_stages()
 
     @property
+    def fused(self) -> bool:
+        """Whether blocks may take the oneDNN-fused CPU path (the one public switch)."""
+        return all(block.fused for stage in self.stages for block in stage)
+
+    @fused.setter
+    def fused(self, enabled: bool) -> None:
+        for stage in self.stages:
+            for block in stage:
+                block.fused = bool(enabled)
+
+    @property
     def out_channels(self) -> List[int]:
         """Channels of each emitted map, in output order."""
         return [info['num_chs'] for info in self.feature_info]
@@ -303,13 +416,12 @@ class ConvNeXt(BaseModule):
     @property
     def total_stride(self) -> int:
         """Stride of the last stage: the smallest image side the network accepts."""
-        return self.stem_patch_size * 2**(NUM_STAGES - 1)
+        return self.stem_patch_size * 2**(self.arch.num_stages - 1)
 
     @property
     def out_strides(self) -> List[int]:
         """Stride of each emitted map relative to the input, in output order."""
         return [info['reduction'] for info in self.feature_info]
-
     @staticmethod
     def _init_linear_and_conv(module: nn.Module) -> None:
         # The official initialisation: truncated normal (std 0.02) weights, zero biases.
@@ -361,7 +473,7 @@ class ConvNeXt(BaseModule):
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         outs = []
-        for i in range(NUM_STAGES):
+        for i in range(self.arch.num_stages):
             x = self._run_stage(self.stages[i], self.downsample_layers[i](x))
             if i in self.out_indices:
                 outs.append(getattr(self, f'norm{i}')(x))

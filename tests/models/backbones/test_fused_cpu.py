@@ -8,8 +8,7 @@ from convnext_dense.benchmark.implementations import reference_weights
 from convnext_dense.models import ConvNeXt
 from convnext_dense.models.backbones import _fused_cpu
 from convnext_dense.models.backbones._fused_cpu import (depthwise_conv2d,
-                                                        fused_cpu_kernels_apply,
-                                                        fused_cpu_kernels_disabled, linear,
+                                                        fused_cpu_path_applies, linear,
                                                         linear_gelu, linear_scale_residual)
 from convnext_dense.models.backbones.convnext import ConvNeXtBlock
 
@@ -99,16 +98,56 @@ def test_fused_kernels_are_really_used(monkeypatch):
     assert calls == ['gelu']
 
 
-def test_gate_refuses_autocast_other_dtypes_and_the_disable_switch():
+def test_gate_refuses_autocast_other_dtypes_tracing_and_the_switch():
     x = torch.randn(1, 4, 8, 8)
-    assert fused_cpu_kernels_apply(x)
-    assert not fused_cpu_kernels_apply(x.bfloat16())
-    assert not fused_cpu_kernels_apply(x.double())
+    assert fused_cpu_path_applies(x, enabled=True)
+    assert not fused_cpu_path_applies(x, enabled=False)
+    assert not fused_cpu_path_applies(x.bfloat16(), enabled=True)
+    assert not fused_cpu_path_applies(x.double(), enabled=True)
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        assert not fused_cpu_kernels_apply(x)
-    with fused_cpu_kernels_disabled():
-        assert not fused_cpu_kernels_apply(x)
-    assert fused_cpu_kernels_apply(x)
+        assert not fused_cpu_path_applies(x, enabled=True)
+    seen = []
+    torch.jit.trace(lambda t: seen.append((torch.jit.is_tracing(),
+                                           fused_cpu_path_applies(t, enabled=True))) or t, x)
+    assert (True, False) in seen and (True, True) not in seen
+
+
+def test_public_switch_reaches_every_block(monkeypatch):
+    model = ConvNeXt('atto').eval()
+    model.fused = False
+    assert not model.fused and not any(b.fused for s in model.stages for b in s)
+    monkeypatch.setattr(_fused_cpu.torch.ops.mkldnn, '_linear_pointwise', None)  # must not run
+    with torch.no_grad():
+        model(torch.randn(1, 3, 64, 64))
+    model.fused = True
+    assert model.fused
+
+
+@pytest.mark.parametrize('act_cfg, epilogue', [(dict(type='GELU'), 'gelu'),
+                                               (dict(type='GELU', approximate='tanh'), 'gelu'),
+                                               (dict(type='ReLU'), 'none')])
+def test_fused_inference_applies_the_blocks_own_activation(monkeypatch, act_cfg, epilogue):
+    calls = []
+    real = torch.ops.mkldnn._linear_pointwise
+
+    class Recording:
+        def __call__(self, *args):
+            calls.append(args[3])
+            return real(*args)
+
+        binary = real.binary
+
+    model = ConvNeXt('atto', act_cfg=act_cfg).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        model.fused = False
+        plain = model(x)
+        model.fused = True
+        monkeypatch.setattr(_fused_cpu.torch.ops.mkldnn, '_linear_pointwise', Recording())
+        fused = model(x)
+    assert calls and set(calls) == {epilogue}
+    for a, b in zip(fused, plain):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
 def test_backbone_runs_under_bf16_autocast():

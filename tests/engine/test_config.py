@@ -4,8 +4,8 @@ import json
 import pytest
 from mmengine.config import Config
 
-from convnext_dense.engine.preflight import (ConfigError, DatasetError, check_annotation_files,
-                                             check_cfg_options, check_model_config)
+from convnext_dense.engine.config import (ConfigError, DatasetError, check_annotation_files,
+                                          check_cfg_options, check_model_config)
 
 DEMO = 'configs/demo/mask-rcnn_convnext-atto_toy.py'
 

@@ -1,12 +1,12 @@
-"""Checks that turn bad input into one clear error before hours are spent.
+"""The one way every tool (and the Predictor and the benchmark) loads a config:
+:func:`load_config` reads the file, applies ``--cfg-options`` and runs the config-time checks,
+which turn bad input into one clear error before a Runner exists (nothing in the work dir is
+touched): :func:`check_cfg_options` (typos in ``--cfg-options``), :func:`check_model_config`
+(unknown ``type`` names and keyword arguments in ``model``), :func:`check_annotation_files`
+(missing or invalid annotation JSON).
 
-Config-time (``tools/train.py`` / ``tools/test.py`` run them before building the Runner, so
-nothing in the work dir is touched): :func:`check_cfg_options` (typos in ``--cfg-options``),
-:func:`check_model_config` (unknown ``type`` names and keyword arguments in ``model``),
-:func:`check_annotation_files` (missing or invalid annotation JSON).
-Run-time, by :class:`PreflightHook`: empty datasets, image / label files that do not exist
-(a few are skipped and reported; many stop the run), and checkpoints whose tensors do not fit
-the model (before they are loaded into it).
+Run-time checks (empty datasets, missing files, checkpoints that do not fit) are
+:class:`~convnext_dense.engine.hooks.preflight.PreflightHook`'s, declared in the configs.
 """
 import difflib
 import importlib
@@ -16,15 +16,13 @@ import os.path as osp
 from typing import Any, Iterable, List, Optional
 
 from mmengine.config import Config
-from mmengine.dist import is_main_process
-from mmengine.hooks import Hook
-from mmengine.logging import print_log
 from mmengine.runner import Runner
+
+from .dataset_wrappers import leaf_datasets
 
 # Annotation files up to this size are parsed before the run (COCO val: 20 MB; train: 450 MB,
 # which would add ~10 s; larger ones are only checked to exist).
 JSON_CHECK_MAX_BYTES = 200 * 2**20
-FILE_KEYS = ('img_path', 'seg_map_path')
 # Model entries whose ``type`` names something outside the registries (mmdet looks RoI layers
 # up in ``mmcv.ops``); like ``*_cfg`` entries, they are left to their own builders.
 OWN_BUILDER_KEYS = ('roi_layer', )
@@ -161,24 +159,11 @@ def _dataloaders(cfg: Config):
             yield name, loader['dataset']
 
 
-def _leaf_datasets(dataset_cfg: dict):
-    for key in ('datasets', 'dataset'):
-        inner = dataset_cfg.get(key)
-        if isinstance(inner, (list, tuple)):
-            for item in inner:
-                yield from _leaf_datasets(item)
-            return
-        if isinstance(inner, dict):
-            yield from _leaf_datasets(inner)
-            return
-    yield dataset_cfg
-
-
 def check_annotation_files(cfg: Config) -> None:
     """Annotation files of every dataloader exist, and JSON ones parse (up to
     :data:`JSON_CHECK_MAX_BYTES`); :class:`DatasetError` names the loader, file and position."""
     for loader, dataset_cfg in _dataloaders(cfg):
-        for leaf in _leaf_datasets(dataset_cfg):
+        for leaf in leaf_datasets(dataset_cfg):
             ann_file = leaf.get('ann_file')
             if not ann_file or not isinstance(ann_file, str):
                 continue
@@ -216,88 +201,18 @@ def _check_coco_not_empty(content: Any, path: str, loader: str, leaf: dict) -> N
                            f'would be empty.')
 
 
-def _dataset_leaves(dataset) -> List[Any]:
-    for attribute in ('datasets', 'dataset'):
-        inner = getattr(dataset, attribute, None)
-        if isinstance(inner, (list, tuple)):
-            return [leaf for item in inner for leaf in _dataset_leaves(item)]
-        if inner is not None and hasattr(inner, '__len__'):
-            return _dataset_leaves(inner)
-    return [dataset]
-
-
-def _describe(dataset) -> str:
-    return (f'{type(dataset).__name__}(data_root={getattr(dataset, "data_root", None)!r}, '
-            f'ann_file={getattr(dataset, "ann_file", None)!r})')
-
-
-class PreflightHook(Hook):
-    """Checks the datasets before the first iteration (and the test set before testing) and
-    the fit of every checkpoint before it is loaded into the model.
-
-    Missing image / label files: up to ``max_missing_fraction`` of a training set is reported
-    and left to ``LoadImageOrSkip``, which skips those samples; more, or any in a validation /
-    test set (every image is scored), stops the run with the count and examples.
-    """
-
-    priority = 'VERY_HIGH'
-
-    def __init__(self, max_missing_fraction: float = 0.01, max_listed: int = 5):
-        self.max_missing_fraction = max_missing_fraction
-        self.max_listed = max_listed
-
-    def before_train(self, runner) -> None:
-        self._check(runner.train_dataloader.dataset, 'train', tolerate_missing=True)
-        if runner.val_loop is not None:
-            self._check(runner.val_dataloader.dataset, 'val', tolerate_missing=False)
-
-    def before_test(self, runner) -> None:
-        self._check(runner.test_dataloader.dataset, 'test', tolerate_missing=False)
-
-    def _check(self, dataset, split: str, tolerate_missing: bool) -> None:
-        for leaf in _dataset_leaves(dataset):
-            if len(leaf) == 0:
-                raise DatasetError(f'The {split} dataset {_describe(leaf)} is empty (after '
-                                   f'filter_cfg={getattr(leaf, "filter_cfg", None)}).')
-            self._check_files(leaf, split, tolerate_missing)
-
-    def _check_files(self, dataset, split: str, tolerate_missing: bool) -> None:
-        if not hasattr(dataset, 'get_data_info'):
-            return
-        missing, total = [], len(dataset)
-        for index in range(total):
-            info = dataset.get_data_info(index)
-            missing += [info[k] for k in FILE_KEYS if info.get(k) and not osp.exists(info[k])]
-        if not missing:
-            return
-        listed = ', '.join(missing[:self.max_listed])
-        summary = (f'{len(missing)} of {total} files of the {split} dataset {_describe(dataset)} '
-                   f'do not exist, e.g. {listed}')
-        if tolerate_missing and len(missing) <= self.max_missing_fraction * total:
-            if is_main_process():
-                print_log(summary + '; their samples will be skipped.', logger='current',
-                          level=30)
-            return
-        raise DatasetError(summary + '.')
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('state_dict', checkpoint)
-        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
-        expected = model.state_dict()
-        mis_shaped = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}'
-                      for k, v in state.items()
-                      if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
-        matched = sum(k in expected for k in state)
-        if mis_shaped or matched == 0:
-            source = getattr(runner, '_load_from', None) or 'the checkpoint'
-            raise ConfigError(
-                f'Checkpoint {source} does not fit {type(model).__name__}: '
-                f'{len(mis_shaped)} tensors have other shapes ({"; ".join(mis_shaped[:5])}), '
-                f'{matched} of its {len(state)} keys are model keys. Is it for another arch?')
-
-
 def check_merged_config(cfg: Config) -> None:
     """The config-time checks that read the merged config (``--cfg-options`` applied)."""
     check_model_config(cfg)
     check_annotation_files(cfg)
 
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config at ``path`` with ``cfg_options`` (``--cfg-options``) merged in, after the
+    config-time checks; :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
+    cfg = Config.fromfile(path)
+    check_cfg_options(cfg, cfg_options)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    check_merged_config(cfg)
+    return cfg

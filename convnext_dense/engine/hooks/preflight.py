@@ -1,0 +1,85 @@
+"""Run-time checks, declared in our runtime configs: datasets before the first iteration (and
+the test set before testing), checkpoints before their weights reach the model.
+
+Config-time checks (before a Runner exists) are in :mod:`..config`.
+"""
+import os.path as osp
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from ..config import ConfigError, DatasetError
+from ..dataset_wrappers import leaf_datasets
+
+FILE_KEYS = ('img_path', 'seg_map_path')
+
+
+def _describe(dataset) -> str:
+    return (f'{type(dataset).__name__}(data_root={getattr(dataset, "data_root", None)!r}, '
+            f'ann_file={getattr(dataset, "ann_file", None)!r})')
+
+
+class PreflightHook(Hook):
+    """Checks the datasets before the first iteration (and the test set before testing) and
+    the fit of every checkpoint before it is loaded into the model.
+
+    Missing image / label files: up to ``max_missing_fraction`` of a training set is reported
+    and left to ``LoadImageOrSkip``, which skips those samples; more, or any in a validation /
+    test set (every image is scored), stops the run with the count and examples.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, max_missing_fraction: float = 0.01, max_listed: int = 5):
+        self.max_missing_fraction = max_missing_fraction
+        self.max_listed = max_listed
+
+    def before_train(self, runner) -> None:
+        self._check(runner.train_dataloader.dataset, 'train', tolerate_missing=True)
+        if runner.val_loop is not None:
+            self._check(runner.val_dataloader.dataset, 'val', tolerate_missing=False)
+
+    def before_test(self, runner) -> None:
+        self._check(runner.test_dataloader.dataset, 'test', tolerate_missing=False)
+
+    def _check(self, dataset, split: str, tolerate_missing: bool) -> None:
+        for leaf in leaf_datasets(dataset):
+            if len(leaf) == 0:
+                raise DatasetError(f'The {split} dataset {_describe(leaf)} is empty (after '
+                                   f'filter_cfg={getattr(leaf, "filter_cfg", None)}).')
+            self._check_files(leaf, split, tolerate_missing)
+
+    def _check_files(self, dataset, split: str, tolerate_missing: bool) -> None:
+        if not hasattr(dataset, 'get_data_info'):
+            return
+        missing, total = [], len(dataset)
+        for index in range(total):
+            info = dataset.get_data_info(index)
+            missing += [info[k] for k in FILE_KEYS if info.get(k) and not osp.exists(info[k])]
+        if not missing:
+            return
+        listed = ', '.join(missing[:self.max_listed])
+        summary = (f'{len(missing)} of {total} files of the {split} dataset {_describe(dataset)} '
+                   f'do not exist, e.g. {listed}')
+        if tolerate_missing and len(missing) <= self.max_missing_fraction * total:
+            if is_main_process():
+                print_log(summary + '; their samples will be skipped.', logger='current',
+                          level=30)
+            return
+        raise DatasetError(summary + '.')
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get('state_dict', checkpoint)
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        expected = model.state_dict()
+        mis_shaped = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}'
+                      for k, v in state.items()
+                      if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
+        matched = sum(k in expected for k in state)
+        if mis_shaped or matched == 0:
+            source = getattr(runner, '_load_from', None) or 'the checkpoint'
+            raise ConfigError(
+                f'Checkpoint {source} does not fit {type(model).__name__}: '
+                f'{len(mis_shaped)} tensors have other shapes ({"; ".join(mis_shaped[:5])}), '
+                f'{matched} of its {len(state)} keys are model keys. Is it for another arch?')

@@ -1,0 +1,3 @@
+from .layer_decay import ConvNeXtLayerDecayOptimizerConstructor
+
+__all__ = ['ConvNeXtLayerDecayOptimizerConstructor']

@@ -1,0 +1,47 @@
+"""Atomic writes: files, mmengine's checkpoint backend when a config names it, directories."""
+import os
+
+import pytest
+from mmengine.fileio import get_file_backend
+
+from mmengine.fileio.backends import LocalBackend
+
+from convnext_dense.fileio import (AtomicLocalBackend, create_directory_atomically,
+                                   write_atomically)
+
+
+def test_configs_pick_the_atomic_backend_by_name_and_local_stays_mmengines(tmp_path):
+    assert type(get_file_backend(str(tmp_path / 'x.pth'))) is LocalBackend
+    backend = get_file_backend(str(tmp_path / 'x.pth'), backend_args=dict(backend='atomic_local'))
+    assert isinstance(backend, AtomicLocalBackend)
+    backend.put(b'abc', str(tmp_path / 'sub' / 'x.pth'))
+    backend.put_text('iter_2.pth', str(tmp_path / 'last_checkpoint'))
+    assert (tmp_path / 'sub' / 'x.pth').read_bytes() == b'abc'
+    assert (tmp_path / 'last_checkpoint').read_text() == 'iter_2.pth'
+
+
+def test_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / 'iter_4.pth'
+    target.write_bytes(b'old complete checkpoint')
+
+    def dies_mid_write(fd):
+        raise OSError('No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', dies_mid_write)
+    with pytest.raises(OSError, match='No space left'):
+        write_atomically(b'new checkpoint', target)
+    assert target.read_bytes() == b'old complete checkpoint'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_4.pth']
+
+
+def test_directory_appears_whole_or_not_at_all(tmp_path):
+    def fill_then_fail(staging):
+        (open(os.path.join(staging, 'a.txt'), 'w')).close()
+        raise OSError('disk full')
+
+    with pytest.raises(OSError, match='disk full'):
+        create_directory_atomically(str(tmp_path / 'data'), fill_then_fail)
+    assert list(tmp_path.iterdir()) == []
+    create_directory_atomically(str(tmp_path / 'data'),
+                                lambda d: open(os.path.join(d, 'a.txt'), 'w').close())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['data']
