@@ -44,7 +44,7 @@ def test_predicts_and_draws(config, image, tmp_path):
     checkpoint = tmp_path / 'model.pth'
     write_checkpoint(config, classes, checkpoint)
     predictor = Predictor(str(CONFIGS / config), str(checkpoint))
-    assert predictor.scope == scope and predictor.model.dataset_meta['classes'] == classes
+    assert predictor.task.scope == scope and predictor.model.dataset_meta['classes'] == classes
     sample = predictor.predict(image)
     if scope == 'mmdet':
         boxes = sample.pred_instances.bboxes
@@ -66,5 +66,5 @@ def test_predicts_and_draws(config, image, tmp_path):
 
 def test_unsupported_scope_is_named(tmp_path):
     cfg = Config(dict(default_scope='mmpretrain', model=dict(type='ImageClassifier')))
-    with pytest.raises(ValueError, match="got 'mmpretrain'"):
+    with pytest.raises(ValueError, match="default_scope 'mmpretrain' is not a task"):
         Predictor(cfg)

@@ -178,8 +178,10 @@ def nan_config(root) -> str:
     (root / 'nan_injector.py').write_text(NAN_INJECTOR)
     config = root / 'nan_config.py'
     config.write_text(f"_base_ = '{DEMO}'\n"
-                      "custom_imports = dict(imports=['convnext_dense', 'nan_injector'])\n"
-                      "custom_hooks = [dict(type='NanLossAt', iteration=3)]\n")
+                      "custom_imports = dict(imports=[*_base_.custom_imports.imports, "
+                      "'nan_injector'])\n"
+                      "custom_hooks = [*_base_.custom_hooks, dict(type='NanLossAt', "
+                      "iteration=3)]\n")
     return str(config)
 
 
