@@ -76,7 +76,7 @@ def main(argv=None) -> List[dict]:
                         help='override config entries, e.g. model.test_cfg.rcnn.score_thr=0.1')
     args = parser.parse_args(argv)
     images = collect_images(args.inputs)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, check_data=False)
     predictor = Predictor(cfg, args.checkpoint, device=args.device)
     os.makedirs(args.out_dir, exist_ok=True)
     records, progress = [], ProgressBar(len(images))

@@ -16,7 +16,7 @@ def main(argv=None) -> Config:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE')
     parser.add_argument('--save', help='also write the merged config to this file')
     args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, check_data=False)
     print(cfg.pretty_text)
     if args.save:
         cfg.dump(args.save)

@@ -39,7 +39,7 @@ class Predictor:
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None,
                  device: str = 'cpu'):
-        cfg = load_config(config) if isinstance(config, str) else config
+        cfg = load_config(config, check_data=False) if isinstance(config, str) else config
         self.task = task_of(cfg)
         with DefaultScope.overwrite_default_scope(self.task.scope):
             model = self.task.init_model(cfg, checkpoint, device)

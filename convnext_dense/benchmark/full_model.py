@@ -41,7 +41,7 @@ class ModelBenchmarkSettings:
 
 def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None) -> nn.Module:
     """The ``model`` of a config, built in the config's registry scope (mmdet / mmseg)."""
-    cfg = load_config(config_path, cfg_options)
+    cfg = load_config(config_path, cfg_options, check_data=False)
     task = task_of(cfg)
     init_default_scope(task.scope)
     # No init_weights(): pretrained URLs may be unreachable, and timing does not need them.

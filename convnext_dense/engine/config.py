@@ -201,18 +201,16 @@ def _check_coco_not_empty(content: Any, path: str, loader: str, leaf: dict) -> N
                            f'would be empty.')
 
 
-def check_merged_config(cfg: Config) -> None:
-    """The config-time checks that read the merged config (``--cfg-options`` applied)."""
-    check_model_config(cfg)
-    check_annotation_files(cfg)
-
-
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                check_data: bool = True) -> Config:
     """The config at ``path`` with ``cfg_options`` (``--cfg-options``) merged in, after the
-    config-time checks; :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
+    config-time checks (``check_data=False`` skips the annotation files, for tools that read
+    no dataset); :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
     cfg = Config.fromfile(path)
     check_cfg_options(cfg, cfg_options)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    check_merged_config(cfg)
+    check_model_config(cfg)
+    if check_data:
+        check_annotation_files(cfg)
     return cfg

@@ -23,7 +23,7 @@ def test_detector_and_segmentor_side_by_side(mode):
 
 def test_unknown_scope_is_refused(tmp_path):
     config = tmp_path / 'plain.py'
-    config.write_text("model = dict(type='ConvNeXt', arch='atto')\n")
-    with pytest.raises(ValueError, match="scope 'mmengine'"):
+    config.write_text("default_scope = 'mmpretrain'\nmodel = dict(type='ConvNeXt', arch='atto')\n")
+    with pytest.raises(ValueError, match="default_scope 'mmpretrain' is not a task"):
         run_model_benchmark(ModelBenchmarkSettings(img_size=32, batch_size=1), [str(config)],
                             show_progress=False)
