@@ -1,8 +1,17 @@
-"""Kernels for mmcv's ops from torchvision / torch, installed as ``mmcv._ext`` when needed."""
-from .backend import install_op_backend, real_mmcv_ext_available
-from .kernels import PROVIDED_KERNELS, MissingKernelError, nms, roi_align_backward, roi_align_forward
+"""Kernels for mmcv's ops from torchvision / torch, served as ``mmcv._ext`` (see
+:mod:`.backend`). The kernels themselves (:mod:`.kernels`) load with torchvision, only when
+mmcv's ops are imported."""
+import importlib
 
-__all__ = [
-    'install_op_backend', 'real_mmcv_ext_available', 'PROVIDED_KERNELS', 'MissingKernelError',
-    'nms', 'roi_align_forward', 'roi_align_backward'
-]
+from .backend import MissingKernelError, install_op_backend, real_mmcv_ext_available
+
+_KERNELS = ('PROVIDED_KERNELS', 'nms', 'roi_align_forward', 'roi_align_backward')
+
+
+def __getattr__(name: str):
+    if name in _KERNELS:
+        return getattr(importlib.import_module('.kernels', __name__), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+__all__ = ['install_op_backend', 'real_mmcv_ext_available', 'MissingKernelError', *_KERNELS]

@@ -18,7 +18,6 @@ import types
 import warnings
 from typing import Callable
 
-from .kernels import PROVIDED_KERNELS, MissingKernelError
 
 EXT_NAME = 'mmcv._ext'
 # mmcv.cnn.bricks.transformer imports this from mmcv.ops only if mmcv.ops imports, and leaves it
@@ -26,8 +25,13 @@ EXT_NAME = 'mmcv._ext'
 MMCV_OPS_WITNESS = ('mmcv.cnn.bricks.transformer', 'MultiScaleDeformableAttention')
 
 
+class MissingKernelError(RuntimeError):
+    """An mmcv op was called whose compiled kernel convnext-dense does not provide."""
+
+
 def _missing_kernel(name: str) -> Callable:
     def raise_missing(*args, **kwargs):
+        from .kernels import PROVIDED_KERNELS
         raise MissingKernelError(
             f"mmcv op '{name}' needs mmcv's compiled kernels, which convnext-dense does not "
             f"provide (it provides: {', '.join(sorted(PROVIDED_KERNELS))}). Install a full "
@@ -60,7 +64,9 @@ def real_mmcv_ext_available() -> bool:
 
 
 def build_ext_module() -> TorchvisionExtModule:
-    """A new module named ``mmcv._ext`` holding :data:`PROVIDED_KERNELS`."""
+    """A new module named ``mmcv._ext`` holding :data:`.kernels.PROVIDED_KERNELS` (torch and
+    torchvision load here, when mmcv's ops are first imported, not with this package)."""
+    from .kernels import PROVIDED_KERNELS
     module = TorchvisionExtModule(EXT_NAME, __doc__)
     module.__dict__.update(PROVIDED_KERNELS)
     return module

@@ -9,12 +9,10 @@ from torch import Tensor
 
 import torchvision  # noqa: F401  (registers the torch.ops.torchvision kernels)
 
+from .backend import MissingKernelError
+
 # mmcv's RoIAlign encodes its pooling mode as an int in the extension call.
 _ROI_ALIGN_AVG = 1
-
-
-class MissingKernelError(RuntimeError):
-    """An mmcv op was called whose compiled kernel convnext-dense does not provide."""
 
 
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float, offset: int = 0) -> Tensor:
