@@ -80,7 +80,8 @@ def test_backbone_fused_equals_plain_backbone(v2):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
-def test_fused_kernels_are_really_used(monkeypatch):
+def record_epilogues(monkeypatch) -> list:
+    """Makes oneDNN's fused linear record the epilogue of each call in the returned list."""
     calls = []
     real = torch.ops.mkldnn._linear_pointwise
 
@@ -92,6 +93,11 @@ def test_fused_kernels_are_really_used(monkeypatch):
         binary = real.binary
 
     monkeypatch.setattr(_fused_cpu.torch.ops.mkldnn, '_linear_pointwise', Recording())
+    return calls
+
+
+def test_fused_kernels_are_really_used(monkeypatch):
+    calls = record_epilogues(monkeypatch)
     block = randomised_block(8, v2=False).eval()
     with torch.inference_mode():
         block(torch.randn(1, 8, 16, 16))
@@ -127,23 +133,13 @@ def test_public_switch_reaches_every_block(monkeypatch):
                                                (dict(type='GELU', approximate='tanh'), 'gelu'),
                                                (dict(type='ReLU'), 'none')])
 def test_fused_inference_applies_the_blocks_own_activation(monkeypatch, act_cfg, epilogue):
-    calls = []
-    real = torch.ops.mkldnn._linear_pointwise
-
-    class Recording:
-        def __call__(self, *args):
-            calls.append(args[3])
-            return real(*args)
-
-        binary = real.binary
-
     model = ConvNeXt('atto', act_cfg=act_cfg).eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         model.fused = False
         plain = model(x)
         model.fused = True
-        monkeypatch.setattr(_fused_cpu.torch.ops.mkldnn, '_linear_pointwise', Recording())
+        calls = record_epilogues(monkeypatch)
         fused = model(x)
     assert calls and set(calls) == {epilogue}
     for a, b in zip(fused, plain):
