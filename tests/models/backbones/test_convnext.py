@@ -66,7 +66,8 @@ def test_arch_by_dict_and_out_indices_subset():
 @pytest.mark.parametrize('kwargs, message', [
     (dict(arch='gigantic'), "Unknown ConvNeXt arch 'gigantic'"),
     (dict(arch=dict(depths=[1, 1, 1, 1])), "lacks key\\(s\\) \\['channels'\\]"),
-    (dict(arch=dict(depths=[1, 1, 1], channels=[1, 2, 3])), 'needs 4 depths'),
+    (dict(arch=dict(depths=[1, 1, 1], channels=[1, 2, 3, 4])), 'as many depths as channels'),
+    (dict(arch=dict(depths=[1, 1, 1], channels=[1, 2, 3])), 'out_indices entry 3'),
     (dict(out_indices=(0, 4)), 'out_indices entry 4'),
     (dict(frozen_stages=5), 'frozen_stages=5'),
     (dict(drop_path_rate=1.0), 'drop_path_rate=1.0'),
