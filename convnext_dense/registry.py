@@ -17,6 +17,7 @@ from .datasets.load_image_or_skip import LoadImageOrSkip
 from .engine.hooks import (NonFiniteLossHook, PreflightHook, ProgressBarHook, RngStateHook,
                            WeightsOnlyCheckpointHook)
 from .engine.optim import ConvNeXtLayerDecayOptimizerConstructor
+from .engine.runner import SafeLoadingRunner
 from .fileio import register_atomic_backend
 from .models import ConvNeXt
 
@@ -33,6 +34,7 @@ def registrations() -> List[Registration]:
                                                    NonFiniteLossHook, PreflightHook,
                                                    WeightsOnlyCheckpointHook)],
         ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),
+        ('RUNNERS', SafeLoadingRunner, ALL_SCOPES),
     ]
 
 

@@ -28,8 +28,10 @@ class Task(abc.ABC):
         return getattr(importlib.import_module(f'{self.scope}.registry'), name)
 
     @abc.abstractmethod
-    def init_model(self, cfg: Config, checkpoint, device: str):
-        """The framework's model from ``cfg`` with ``checkpoint`` (path or URL) loaded."""
+    def init_model(self, cfg: Config):
+        """The framework's model from ``cfg`` as its own ``init_*`` API builds it for inference
+        (on CPU, eval mode, ``model.cfg`` set), with no checkpoint: ours are read by
+        :mod:`convnext_dense.checkpoint_loading`, not by the framework."""
 
     @abc.abstractmethod
     def inference(self, model, image: Union[str, np.ndarray]) -> BaseDataElement:
@@ -60,9 +62,9 @@ class Task(abc.ABC):
 class DetectionTask(Task):
     name, scope, result_dump_metric = 'detection', 'mmdet', 'DumpDetResults'
 
-    def init_model(self, cfg, checkpoint, device):
+    def init_model(self, cfg):
         from mmdet.apis import init_detector
-        return init_detector(cfg, checkpoint, device=device)
+        return init_detector(cfg, None, device='cpu')
 
     def inference(self, model, image):
         from mmdet.apis import inference_detector
@@ -87,9 +89,9 @@ class DetectionTask(Task):
 class SegmentationTask(Task):
     name, scope, result_dump_metric = 'segmentation', 'mmseg', 'DumpResults'
 
-    def init_model(self, cfg, checkpoint, device):
+    def init_model(self, cfg):
         from mmseg.apis import init_model
-        return init_model(cfg, checkpoint, device=device)
+        return init_model(cfg, None, device='cpu')
 
     def inference(self, model, image):
         from mmseg.apis import inference_model

@@ -3,19 +3,19 @@
     python tools/convert_checkpoint.py SRC DST [--layout auto] [--prefix backbone.]
                                        [--arch tiny [--use-grn] [--no-layer-scale]]
 
-SRC is a path or URL. DST gets ``{'state_dict': ..., 'meta': {...}}`` (written atomically),
+SRC is a path or URL, read without running code from it unless --trust-checkpoint. DST gets ``{'state_dict': ..., 'meta': {...}}`` (written atomically),
 loadable with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``. With ``--arch`` the result
 is checked against that backbone first, and any missing / unexpected key is named.
 """
 import argparse
 import sys
 
-from mmengine.runner.checkpoint import CheckpointLoader
-
 import convnext_dense  # noqa: F401  (op backend, registries)
+from convnext_dense.checkpoint_loading import load_checkpoint
+from convnext_dense.errors import run_tool
 from convnext_dense.models import ConvNeXt
-from convnext_dense.models.checkpoint import (LAYOUTS, CheckpointMismatchError, check_fit,
-                                              convert_state_dict, save_state_dict_atomically)
+from convnext_dense.models.checkpoint import (LAYOUTS, check_fit, convert_state_dict,
+                                              save_state_dict_atomically)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,26 +29,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--use-grn', action='store_true', help='ConvNeXt V2 (with --arch)')
     parser.add_argument('--no-layer-scale', action='store_true',
                         help='layer_scale_init_value=0, as V2 (with --arch)')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle SRC fully even if it needs more than tensors (can run '
+                        'code: only for files from a source you trust)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    checkpoint = CheckpointLoader.load_checkpoint(args.src, map_location='cpu')
+    checkpoint = load_checkpoint(args.src, trust=args.trust_checkpoint)
     layout = None if args.layout == 'auto' else args.layout
-    try:
-        state, layout = convert_state_dict(checkpoint, args.prefix, layout)
-        if args.arch:
-            model = ConvNeXt(arch=args.arch, use_grn=args.use_grn,
-                             layer_scale_init_value=0.0 if args.no_layer_scale else 1e-6)
-            check_fit(model, state, args.src)
-    except CheckpointMismatchError as error:
-        print(f'error: {args.src}: {error}', file=sys.stderr)
-        return 1
+    state, layout = convert_state_dict(checkpoint, args.prefix, layout, source=args.src)
+    if args.arch:
+        model = ConvNeXt(arch=args.arch, use_grn=args.use_grn,
+                         layer_scale_init_value=0.0 if args.no_layer_scale else 1e-6)
+        check_fit(model, state, args.src, allowed_missing=r'^norm\d\.')
     save_state_dict_atomically(state, args.dst, meta=dict(source=args.src, layout=layout))
     print(f'{args.src} ({layout} layout, {len(state)} tensors) -> {args.dst}')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

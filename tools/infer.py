@@ -6,15 +6,22 @@
 INPUT: image files or folders (their .jpg / .jpeg / .png / .bmp / .tif files). For each image
 writes ``<name>.png`` (boxes, class names, scores and masks; or a colour map with a legend) and
 ``<name>.json`` (schema in ``convnext_dense/apis/prediction_json.py``); segmentors also write
-``<name>_labels.png``, the class index of every pixel. CHECKPOINT may be a file or URL, ours or
-an official ConvNeXt mmdet / mmseg checkpoint.
+``<name>_labels.png``, the class index of every pixel. ``<name>`` is the image's file stem, or
+where two inputs share a stem, its path with ``_`` for separators and dot. CHECKPOINT may be a
+file or URL, ours or an official ConvNeXt mmdet / mmseg checkpoint; it is read without running
+code from it (``--trust-checkpoint`` to unpickle one that needs more) and must fit the config's
+model. An image that cannot be read or resized is skipped and named; the others are still
+predicted, and the exit status is 1.
 """
 import argparse
 import json
 import os
 import os.path as osp
-from typing import List
+import sys
+from collections import Counter
+from typing import Dict, List
 
+import cv2
 import mmcv
 import numpy as np
 from mmengine.config import DictAction
@@ -22,9 +29,17 @@ from mmengine.utils import ProgressBar
 
 from convnext_dense.apis import Predictor
 from convnext_dense.engine.config import load_config
-from convnext_dense.tasks import SEGMENTATION
+from convnext_dense.errors import InputError, run_tool
+from convnext_dense.tasks import DETECTION, SEGMENTATION
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+# Detectors paste every instance's mask at full image resolution: above this many pixels the
+# memory that takes is worth a word before it is spent.
+LARGE_IMAGE_PIXELS = 25_000_000
+
+
+class SkippedImage(InputError):
+    """An input image that cannot be predicted; the run goes on without it."""
 
 
 def collect_images(inputs: List[str]) -> List[str]:
@@ -43,14 +58,61 @@ def collect_images(inputs: List[str]) -> List[str]:
             images.append(item)
         else:
             raise FileNotFoundError(f'{item}: no such image or folder.')
-    return images
+    return list(dict.fromkeys(images))
 
 
-def infer_image(predictor: Predictor, image: str, out_dir: str, score_thr: float) -> dict:
-    """Predicts one image and writes its picture and JSON; returns the JSON dict."""
-    stem = osp.splitext(osp.basename(image))[0]
-    sample = predictor.predict(image)
-    predictor.draw(image, sample, osp.join(out_dir, f'{stem}.png'), score_thr=score_thr)
+def output_names(images: List[str]) -> Dict[str, str]:
+    """A distinct output name per image: its file stem, or, for stems several inputs share, its
+    path relative to the inputs' common folder with ``_`` for separators and dot."""
+    stems = {image: osp.splitext(osp.basename(image))[0] for image in images}
+    shared = {stem for stem, count in Counter(stems.values()).items() if count > 1}
+    root = osp.commonpath([osp.dirname(osp.abspath(image)) for image in images]) if images else ''
+    names = {}
+    for image, stem in stems.items():
+        name = stem
+        if stem in shared:
+            name = osp.relpath(osp.abspath(image), root).replace(os.sep, '_').replace('.', '_')
+        while name in names.values():
+            name += '_'
+        names[image] = name
+    return names
+
+
+def read_image(image: str) -> np.ndarray:
+    """The image as an (H, W, 3) BGR array; :class:`SkippedImage` if it cannot be decoded."""
+    try:
+        array = mmcv.imread(image)
+    except (OSError, ValueError, cv2.error) as error:
+        raise SkippedImage(f'{image}: cannot be read ({error}).') from None
+    if array is None:
+        raise SkippedImage(f'{image}: not a decodable image ({osp.getsize(image)} bytes).')
+    return array
+
+
+def warn_if_large(predictor: Predictor, image: str, array: np.ndarray) -> None:
+    height, width = array.shape[:2]
+    if predictor.task is not DETECTION or height * width <= LARGE_IMAGE_PIXELS:
+        return
+    rcnn = predictor.cfg.model.get('test_cfg', {}).get('rcnn', {})
+    instances = rcnn.get('max_per_img', 100) if hasattr(rcnn, 'get') else 100
+    print(f'\nnote: {image} is {width} x {height} pixels; its up to {instances} masks are pasted '
+          f'at that size (~{instances * height * width / 2**30:.1f} GiB as booleans, more while '
+          f'pasting). Downscale it first to save memory.', file=sys.stderr)
+
+
+def infer_image(predictor: Predictor, image: str, stem: str, out_dir: str,
+                score_thr: float) -> dict:
+    """Predicts one image and writes ``<stem>.png`` and ``<stem>.json``; returns the JSON dict.
+    Raises :class:`SkippedImage` for an image that cannot be read or resized."""
+    array = read_image(image)
+    warn_if_large(predictor, image, array)
+    try:
+        sample = predictor.predict(array)
+    except cv2.error:
+        height, width = array.shape[:2]
+        raise SkippedImage(f'{image}: {width} x {height} pixels cannot be resized to the '
+                           f"model's input (a side would shrink to 0 pixels).") from None
+    predictor.draw(array, sample, osp.join(out_dir, f'{stem}.png'), score_thr=score_thr)
     classes = predictor.model.dataset_meta['classes']
     record = predictor.task.to_json(sample, classes, image, score_thr)
     if predictor.task is SEGMENTATION:
@@ -63,7 +125,7 @@ def infer_image(predictor: Predictor, image: str, out_dir: str, score_thr: float
     return record
 
 
-def main(argv=None) -> List[dict]:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='checkpoint file or URL')
@@ -72,20 +134,30 @@ def main(argv=None) -> List[dict]:
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='detectors: draw and list instances scoring at least this')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle CHECKPOINT fully even if it needs more than tensors (can '
+                        'run code: only for files from a source you trust)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config entries, e.g. model.test_cfg.rcnn.score_thr=0.1')
     args = parser.parse_args(argv)
     images = collect_images(args.inputs)
     cfg = load_config(args.config, args.cfg_options, check_data=False)
-    predictor = Predictor(cfg, args.checkpoint, device=args.device)
+    predictor = Predictor(cfg, args.checkpoint, device=args.device,
+                          trust_checkpoint=args.trust_checkpoint)
     os.makedirs(args.out_dir, exist_ok=True)
-    records, progress = [], ProgressBar(len(images))
+    names, skipped, progress = output_names(images), [], ProgressBar(len(images))
     for image in images:
-        records.append(infer_image(predictor, image, args.out_dir, args.score_thr))
+        try:
+            infer_image(predictor, image, names[image], args.out_dir, args.score_thr)
+        except SkippedImage as error:
+            skipped.append(str(error))
         progress.update()
-    print(f'\n{len(images)} image(s): pictures and JSON in {osp.abspath(args.out_dir)}')
-    return records
+    print(f'\n{len(images) - len(skipped)} image(s): pictures and JSON in '
+          f'{osp.abspath(args.out_dir)}')
+    for message in skipped:
+        print(f'skipped {message}', file=sys.stderr)
+    return 1 if skipped else 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -4,8 +4,10 @@
                          [--show-dir DIR] [--tta] [--cfg-options ...] [--launcher pytorch]
 """
 import argparse
+import sys
 
 from convnext_dense.engine import launch
+from convnext_dense.errors import run_tool
 from mmengine.config import Config
 
 
@@ -38,4 +40,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

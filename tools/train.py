@@ -9,8 +9,10 @@ and what mmengine's ``Runner.from_cfg`` or mmdet's / mmseg's own train tool woul
 Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo).
 """
 import argparse
+import sys
 
 from convnext_dense.engine import launch
+from convnext_dense.errors import run_tool
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -59,4 +61,4 @@ def main(argv=None) -> Runner:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

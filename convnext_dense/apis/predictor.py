@@ -1,20 +1,28 @@
 """Prediction on images with a trained detector or segmentor, and pictures of the result.
 
-mmdet's and mmseg's own loaders, inference functions and visualisers do the work; the
-config's task (:mod:`convnext_dense.tasks`) picks which. SyncBN layers (the paper heads use them) are turned
-into plain BatchNorm, since inference runs in one process.
+mmdet's and mmseg's own model builders, inference functions and visualisers do the work; the
+config's task (:mod:`convnext_dense.tasks`) picks which. The checkpoint is read without running
+code from it (:mod:`convnext_dense.checkpoint_loading`) and must fit the model exactly: a model
+half loaded from another model's checkpoint is refused, never used. SyncBN layers (the paper
+heads use them) are turned into plain BatchNorm, since inference runs in one process.
 """
+import copy
 import functools
+import warnings
 from typing import Optional, Union
 
 import mmcv
 import numpy as np
+import torch
 from mmengine.config import Config
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
+from ..checkpoint_loading import load_checkpoint
 from ..engine.config import load_config
+from ..errors import InputError
+from ..models.checkpoint import check_fit, unwrap_state_dict
 from ..tasks import SEGMENTATION, task_of
 from ..visualization.legend import add_legend
 
@@ -28,6 +36,25 @@ def _ensure_palette(dataset_meta: dict) -> None:
                                    for _ in dataset_meta['classes']]
 
 
+def checkpoint_dataset_meta(checkpoint: dict) -> Optional[dict]:
+    """The class names (and palette) a checkpoint's ``meta`` records: mmengine's
+    ``dataset_meta``, or the ``CLASSES`` / ``PALETTE`` of mmdet 2.x / mmseg 0.x checkpoints."""
+    meta = checkpoint.get('meta') or {}
+    if isinstance(meta.get('dataset_meta'), dict):
+        return {key.lower(): value for key, value in meta['dataset_meta'].items()}
+    if 'CLASSES' in meta:
+        return {'classes': meta['CLASSES'],
+                **({'palette': meta['PALETTE']} if meta.get('PALETTE') else {})}
+    return None
+
+
+def check_device(device: str) -> None:
+    """Refuses, in one line, a CUDA device on a machine that has none."""
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise InputError(f'device {device!r}: no CUDA device is available here '
+                         f'(torch.cuda.is_available() is False); use cpu.')
+
+
 class Predictor:
     """A model from ``config`` (path or Config) and ``checkpoint``, ready to predict.
 
@@ -38,14 +65,40 @@ class Predictor:
     """
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None,
-                 device: str = 'cpu'):
+                 device: str = 'cpu', trust_checkpoint: bool = False):
+        check_device(device)
         cfg = load_config(config, check_data=False) if isinstance(config, str) else config
         self.task = task_of(cfg)
+        # The checkpoint is read first: a bad one is refused before a model is built.
+        loaded = load_checkpoint(checkpoint, trust=trust_checkpoint) if checkpoint else None
         with DefaultScope.overwrite_default_scope(self.task.scope):
-            model = self.task.init_model(cfg, checkpoint, device)
-        self.model = revert_sync_batchnorm(model)
+            with warnings.catch_warnings(record=True) as caught:
+                model = revert_sync_batchnorm(self.task.init_model(cfg))
+            # Without a checkpoint mmdet warns that it uses COCO's classes; ours come below.
+            for warning in caught:
+                if 'checkpoint is None' not in str(warning.message):
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                           warning.lineno)
+            if loaded is not None:
+                state = unwrap_state_dict(loaded, prefix='')
+                check_fit(model, state, checkpoint)
+                model.load_state_dict(state)
+            model.dataset_meta = self._dataset_meta(cfg, loaded)
+        self.model = model.to(device)
         self.cfg = self.model.cfg
-        _ensure_palette(self.model.dataset_meta)
+
+    def _dataset_meta(self, cfg: Config, checkpoint: Optional[dict]) -> dict:
+        """Classes from the checkpoint (else the config's test set); palette from the config's
+        test set, else the checkpoint, else a fixed random one (mmdet's order)."""
+        dataset = copy.deepcopy(cfg.test_dataloader.dataset)
+        dataset['lazy_init'] = True
+        config_meta = dict(self.task.registry('DATASETS').build(dataset).metainfo)
+        meta = dict((checkpoint and checkpoint_dataset_meta(checkpoint)) or config_meta)
+        if config_meta.get('palette') is not None and \
+                len(config_meta['palette']) >= len(meta['classes']):
+            meta['palette'] = config_meta['palette']
+        _ensure_palette(meta)
+        return meta
 
     def predict(self, image: Union[str, np.ndarray]) -> BaseDataElement:
         with DefaultScope.overwrite_default_scope(self.task.scope):

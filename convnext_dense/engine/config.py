@@ -18,6 +18,7 @@ from typing import Any, Iterable, List, Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from ..errors import InputError
 from .dataset_wrappers import leaf_datasets
 
 # Annotation files up to this size are parsed before the run (COCO val: 20 MB; train: 450 MB,
@@ -28,11 +29,11 @@ JSON_CHECK_MAX_BYTES = 200 * 2**20
 OWN_BUILDER_KEYS = ('roi_layer', )
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A config entry names a key, type or argument that does not exist."""
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError, ValueError):
     """A dataset is empty, or its annotation / image files are missing or invalid."""
 
 

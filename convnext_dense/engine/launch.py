@@ -27,10 +27,15 @@ DEFAULT_COLLECTIVE_TIMEOUT_S = 600
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options`` and the launcher arguments of both tools."""
+    """``--work-dir``, ``--cfg-options``, ``--trust-checkpoint`` and the launcher arguments of
+    both tools."""
     parser.add_argument('--work-dir', help='where logs, checkpoints and results go')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_iters=100')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='sets trust_checkpoint=True: unpickle the checkpoint (load_from, '
+                        'resume, test) fully even if it needs more than tensors, which can run '
+                        'code: only for files from a source you trust')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -38,9 +43,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` (:func:`..config.load_config`: ``--cfg-options`` and the
-    config-time checks), with the launcher and work dir applied."""
+    config-time checks), with the launcher, ``--trust-checkpoint`` and work dir applied."""
     cfg = config_loader.load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
+    if args.trust_checkpoint:
+        cfg.trust_checkpoint = True
     set_work_dir(cfg, args.config, args.work_dir)
     return cfg
 

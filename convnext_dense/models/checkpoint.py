@@ -24,9 +24,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
+from ..checkpoint_loading import load_checkpoint
+from ..errors import InputError
 from ..fileio import save_torch_atomically
 
 StateDict = Dict[str, Tensor]
@@ -34,7 +35,7 @@ StateDict = Dict[str, Tensor]
 LAYOUTS = ('official', 'mmpretrain', 'timm', 'torchvision')
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(InputError, ValueError):
     """A checkpoint's converted keys or shapes do not fit the model it is loaded into."""
 
 
@@ -157,12 +158,19 @@ CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {
 
 
 def convert_state_dict(checkpoint: dict, prefix: Optional[str] = None,
-                       layout: Optional[str] = None) -> Tuple[StateDict, str]:
-    """A checkpoint in any supported layout -> (our backbone state dict, detected layout)."""
-    state = unwrap_state_dict(checkpoint, prefix)
-    layout = layout or detect_layout(state)
-    if layout not in CONVERTERS:
+                       layout: Optional[str] = None,
+                       source: Optional[str] = None) -> Tuple[StateDict, str]:
+    """A checkpoint in any supported layout -> (our backbone state dict, detected layout).
+    Errors name ``source`` (the checkpoint's file or URL) when given."""
+    if layout is not None and layout not in CONVERTERS:
         raise ValueError(f'Unknown checkpoint layout {layout!r}; choose one of {LAYOUTS}.')
+    try:
+        state = unwrap_state_dict(checkpoint, prefix)
+        layout = layout or detect_layout(state)
+    except CheckpointMismatchError as error:
+        if source is None:
+            raise
+        raise CheckpointMismatchError(f'{source}: {error}') from None
     return CONVERTERS[layout](state), layout
 
 
@@ -190,37 +198,45 @@ def export_state_dict(state: StateDict, template: StateDict, layout: str) -> Sta
     return exported
 
 
-def check_fit(model: nn.Module, state: StateDict, source: str,
-              allowed_missing: str = r'^norm\d\.') -> List[str]:
-    """Raises :class:`CheckpointMismatchError` naming missing / unexpected / mis-shaped keys.
+def _listed(keys: List[str], limit: int = 3) -> str:
+    shown = ', '.join(repr(k) for k in keys[:limit])
+    return f'{len(keys)} ({shown}{", ..." if len(keys) > limit else ""})'
 
-    Keys matching ``allowed_missing`` (the per-level output norms, which classification
-    checkpoints do not have) may be missing. Returns those missing keys.
+
+def check_fit(model: nn.Module, state: StateDict, source: str,
+              allowed_missing: Optional[str] = None) -> List[str]:
+    """Raises :class:`CheckpointMismatchError`, in one line naming ``source``, the counts and
+    the first keys, if ``state`` misses a model key, has a key the model lacks, or has a
+    tensor of another shape.
+
+    Model keys matching ``allowed_missing`` may be missing (a backbone's per-level output
+    norms, which classification checkpoints do not have); returns those.
     """
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
-    tolerated = [k for k in missing if re.match(allowed_missing, k)]
+    tolerated = [k for k in missing if allowed_missing and re.match(allowed_missing, k)]
     missing = [k for k in missing if k not in tolerated]
     unexpected = [k for k in state if k not in expected]
     mis_shaped = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
                   for k, v in expected.items() if k in state and state[k].shape != v.shape]
     if missing or unexpected or mis_shaped:
+        problems = [f'{name} {_listed(keys)}' for name, keys in
+                    (('missing keys', missing), ('unexpected keys', unexpected),
+                     ('shape mismatches', mis_shaped)) if keys]
         raise CheckpointMismatchError(
-            f'Checkpoint {source} does not fit {type(model).__name__}: '
-            f'missing keys {missing}, unexpected keys {unexpected}, '
-            f'shape mismatches {mis_shaped}')
+            f'Checkpoint {source} does not fit {type(model).__name__} '
+            f'({len(expected)} tensors): {"; ".join(problems)}. Is it for another model or '
+            f'arch?')
     return tolerated
 
 
 def load_pretrained_backbone(model: nn.Module, filename: str, prefix: Optional[str] = None,
-                             map_location: str = 'cpu') -> None:
-    """Loads a checkpoint file or URL of any supported layout into a ConvNeXt backbone."""
-    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
-    try:
-        state, layout = convert_state_dict(checkpoint, prefix)
-    except CheckpointMismatchError as error:
-        raise CheckpointMismatchError(f'{filename}: {error}') from error
-    left_at_init = check_fit(model, state, filename)
+                             map_location: str = 'cpu', trust: bool = False) -> None:
+    """Loads a checkpoint file or URL of any supported layout into a ConvNeXt backbone (read by
+    :func:`~convnext_dense.checkpoint_loading.load_checkpoint`; ``trust``: see there)."""
+    checkpoint = load_checkpoint(filename, map_location=map_location, trust=trust)
+    state, layout = convert_state_dict(checkpoint, prefix, source=filename)
+    left_at_init = check_fit(model, state, filename, allowed_missing=r'^norm\d\.')
     model.load_state_dict(state, strict=False)
     print_log(f'Loaded ConvNeXt backbone weights from {filename} ({layout} layout); '
               f'left at initialisation: {left_at_init or "nothing"}', logger='current')

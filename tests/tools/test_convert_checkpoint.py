@@ -37,6 +37,6 @@ def test_converts_timm_checkpoint_to_a_loadable_file(tmp_path):
 def test_mismatch_is_reported_and_nothing_written(tmp_path):
     torch.save(timm.create_model('convnext_atto').state_dict(), tmp_path / 'atto.pth')
     result = run_tool(str(tmp_path / 'atto.pth'), str(tmp_path / 'out.pth'), '--arch', 'femto')
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert 'atto.pth' in result.stderr and 'shape mismatches' in result.stderr
     assert not (tmp_path / 'out.pth').exists()

@@ -8,8 +8,10 @@ import os.path as osp
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.runner import BaseLoop
 
-from ..config import ConfigError, DatasetError
+from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
+from ..config import DatasetError
 from ..dataset_wrappers import leaf_datasets
 
 FILE_KEYS = ('img_path', 'seg_map_path')
@@ -69,17 +71,28 @@ class PreflightHook(Hook):
             return
         raise DatasetError(summary + '.')
 
+    def before_run(self, runner) -> None:
+        # Called before the Runner loads a checkpoint; a Runner that trains has built its train
+        # loop by then, one that only tests or validates has not.
+        self._training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
+
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('state_dict', checkpoint)
+        """Resuming, testing and validating need the checkpoint to fit the model exactly (a
+        half-loaded model is never evaluated or trained on); starting a training from
+        ``load_from`` refuses a checkpoint with tensors of other shapes or none of the model's
+        keys (another arch or model family)."""
+        state = unwrap_state_dict(checkpoint, prefix='')
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        source = getattr(runner, '_load_from', None) or 'the checkpoint'
+        if getattr(runner, '_resume', False) or not getattr(self, '_training', False):
+            check_fit(model, state, source)
+            return
         expected = model.state_dict()
         mis_shaped = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}'
-                      for k, v in state.items()
-                      if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
+                      for k, v in state.items() if k in expected and v.shape != expected[k].shape]
         matched = sum(k in expected for k in state)
         if mis_shaped or matched == 0:
-            source = getattr(runner, '_load_from', None) or 'the checkpoint'
-            raise ConfigError(
+            raise CheckpointMismatchError(
                 f'Checkpoint {source} does not fit {type(model).__name__}: '
                 f'{len(mis_shaped)} tensors have other shapes ({"; ".join(mis_shaped[:5])}), '
                 f'{matched} of its {len(state)} keys are model keys. Is it for another arch?')

@@ -331,7 +331,9 @@ class ConvNeXt(BaseModule):
             settable later as ``model.fused``. They step aside by themselves while tracing,
             exporting, compiling and under autocast.
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
-            prefix=None)`` loads official / timm / torchvision / mmpretrain weights.
+            prefix=None)`` loads official / timm / torchvision / mmpretrain weights, read without
+            running code (``trust=True`` to unpickle a file that needs more; see
+            :mod:`convnext_dense.checkpoint_loading`).
 
     Shapes: input (N, in_channels, H, W); output ``tuple`` of (N, channels[i],
     H / (stem_patch_size * 2**i), W / ...) for i in ``out_indices`` (sizes rounded down by
@@ -436,7 +438,8 @@ class ConvNeXt(BaseModule):
             from ..checkpoint import load_pretrained_backbone
             load_pretrained_backbone(self, self.init_cfg['checkpoint'],
                                      prefix=self.init_cfg.get('prefix'),
-                                     map_location=self.init_cfg.get('map_location', 'cpu'))
+                                     map_location=self.init_cfg.get('map_location', 'cpu'),
+                                     trust=bool(self.init_cfg.get('trust', False)))
             self._is_init = True
         else:
             super().init_weights()

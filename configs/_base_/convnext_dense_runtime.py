@@ -1,0 +1,19 @@
+# What every run of our configs does, whichever tool starts it (ours, mmdet's / mmseg's
+# tools/train.py and test.py, mmengine's RUNNERS.build; the stock Runner.from_cfg skips only
+# runner_type): the import that registers ConvNeXt, our hooks and SafeLoadingRunner; every
+# checkpoint read without running code from it (trust_checkpoint=True, or --trust-checkpoint, is
+# the explicit opt-in to full unpickling); checkpoints that load with
+# torch.load(weights_only=True) and carry the torch RNG state (exact resume); a NaN / inf loss
+# stops the run before it reaches the weights (action='skip' skips the step instead); datasets
+# and checkpoints are checked before use; and testing shows a progress bar.
+custom_imports = dict(imports=['convnext_dense'], allow_failed_imports=False)
+runner_type = 'SafeLoadingRunner'
+trust_checkpoint = False
+
+custom_hooks = [
+    dict(type='WeightsOnlyCheckpointHook'),
+    dict(type='RngStateHook'),
+    dict(type='NonFiniteLossHook', action='stop'),
+    dict(type='PreflightHook'),
+    dict(type='ProgressBarHook'),
+]

@@ -1,0 +1,35 @@
+"""mmengine's Runner with every checkpoint read by our safe loader; declared by the runtime
+configs (``runner_type = 'SafeLoadingRunner'``), so mmdet's / mmseg's own train and test tools
+build it too.
+
+mmengine reads ``load_from`` / resume checkpoints given as URLs through torch.hub, which
+unpickles them fully: a crafted file runs code. This Runner reads them, local or remote, with
+:func:`~convnext_dense.checkpoint_loading.load_checkpoint` (``weights_only``); the config key
+``trust_checkpoint = True`` (``--trust-checkpoint``) is the user's explicit opt-in to full
+unpickling.
+"""
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+from ..checkpoint_loading import load_checkpoint
+
+
+class SafeLoadingRunner(Runner):
+    """A :class:`mmengine.runner.Runner` whose ``load_checkpoint`` (used by ``load_from`` and
+    resume) reads the file or URL without running code from it, unless the config sets
+    ``trust_checkpoint=True``. Everything else is mmengine's."""
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):  # noqa: B006 (mmengine's)
+        checkpoint = load_checkpoint(filename, map_location=map_location,
+                                     trust=bool(self.cfg.get('trust_checkpoint', False)))
+        # The rest is mmengine's Runner.load_checkpoint, step for step.
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                               revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+

@@ -1,0 +1,41 @@
+"""Errors caused by what a user gave us (a file, a config, a flag, a dataset record), and how
+our tools report them: one line naming the thing at fault, a non-zero exit, no traceback.
+Anything else is our bug and keeps its traceback.
+"""
+import re
+import sys
+from typing import Callable, Optional, Sequence
+
+# Exit status of a tool refused by bad input (argparse uses the same for bad flags).
+INPUT_ERROR_STATUS = 2
+
+# torch's DataLoader re-raises a worker's exception as the same type whose message is the
+# worker's whole traceback; the last line is ``<module>.<Class>: <our message>``.
+_WORKER_TRACEBACK = re.compile(r'^Caught \w+ in DataLoader worker process')
+
+
+class InputError(Exception):
+    """Bad input, described in one line that names the file, record, key or value at fault."""
+
+
+def one_line(error: BaseException) -> str:
+    """The message of ``error``; for an error re-raised from a data-loader worker, the message
+    the worker raised (its traceback dropped)."""
+    message = str(error).strip()
+    if _WORKER_TRACEBACK.match(message):
+        last = message.splitlines()[-1]
+        message = last.split(': ', 1)[1] if ': ' in last else last
+    return message.splitlines()[0] if message else type(error).__name__
+
+
+def run_tool(main: Callable[[Optional[Sequence[str]]], object],
+             argv: Optional[Sequence[str]] = None) -> int:
+    """Runs a tool's ``main(argv)``; an :class:`InputError` (or a missing file the user named)
+    becomes ``error: <one line>`` on stderr and exit status :data:`INPUT_ERROR_STATUS`. Returns
+    ``main``'s status (0 if it returns a non-int)."""
+    try:
+        status = main(argv)
+    except (InputError, FileNotFoundError) as error:
+        print(f'error: {one_line(error)}', file=sys.stderr)
+        return INPUT_ERROR_STATUS
+    return status if isinstance(status, int) else 0
