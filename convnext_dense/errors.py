@@ -18,6 +18,15 @@ class InputError(Exception):
     """Bad input, described in one line that names the file, record, key or value at fault."""
 
 
+class RunStopped(Exception):
+    """A run stopped on request (a signal) in a resumable state; ``status`` is the exit status
+    the tool ends with."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 def one_line(error: BaseException) -> str:
     """The message of ``error``; for an error re-raised from a data-loader worker, the message
     the worker raised (its traceback dropped)."""
@@ -32,10 +41,15 @@ def run_tool(main: Callable[[Optional[Sequence[str]]], object],
              argv: Optional[Sequence[str]] = None) -> int:
     """Runs a tool's ``main(argv)``; an :class:`InputError` (or a missing file the user named)
     becomes ``error: <one line>`` on stderr and exit status :data:`INPUT_ERROR_STATUS`. Returns
-    ``main``'s status (0 if it returns a non-int)."""
+    ``main``'s status (0 if it returns a non-int); a :class:`RunStopped` run ends with its
+    ``status``."""
     try:
         status = main(argv)
     except (InputError, FileNotFoundError) as error:
         print(f'error: {one_line(error)}', file=sys.stderr)
         return INPUT_ERROR_STATUS
+    except RunStopped as stop:
+        print(f'stopped: {stop}', file=sys.stderr)
+        return stop.status
     return status if isinstance(status, int) else 0
+

@@ -19,27 +19,47 @@ from typing import Callable, Union
 import torch
 from mmengine.fileio.backends import LocalBackend, register_backend
 
+from .errors import InputError
+
 ATOMIC_BACKEND = 'atomic_local'
+
+
+class WriteFailedError(InputError, OSError):
+    """A write that failed (disk full, file-size limit, permissions); the file it was to
+    replace, if any, is unchanged."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_atomically(data: Union[bytes, str], path: Union[str, Path],
                      encoding: str = 'utf-8') -> None:
     """Writes ``data`` to ``path`` through a temporary file beside it (flushed, fsynced, then
-    renamed over ``path``)."""
+    renamed over ``path``). An ``OSError`` becomes :class:`WriteFailedError` naming ``path``;
+    the temporary file is removed."""
     path = os.fspath(path)
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f'.{osp.basename(path)}.',
                                          suffix='.tmp')
     try:
+        # mkstemp creates the file private (0600); give it the mode open() would.
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, 'wb') as stream:
             stream.write(data.encode(encoding) if isinstance(data, str) else data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if osp.exists(temporary):
             os.remove(temporary)
+        if isinstance(error, OSError) and not isinstance(error, WriteFailedError):
+            kept = 'the previous file is unchanged' if osp.exists(path) else 'nothing was written'
+            raise WriteFailedError(f'writing {path} failed ({error.strerror or error}); '
+                                   f'{kept}.') from None
         raise
 
 
@@ -72,10 +92,19 @@ def create_directory_atomically(target: str, fill: Callable[[str], None]) -> str
 
 
 class AtomicLocalBackend(LocalBackend):
-    """mmengine's local storage backend with atomic ``put`` / ``put_text``."""
+    """mmengine's local storage backend with atomic ``put`` / ``put_text``. A failed ``put``
+    (checkpoints) also names the newest complete checkpoint beside the file, still intact."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        write_atomically(obj, filepath)
+        try:
+            write_atomically(obj, filepath)
+        except WriteFailedError as error:
+            from .engine.checkpoint_integrity import latest_complete_checkpoint
+            kept = latest_complete_checkpoint(osp.dirname(osp.abspath(filepath)))
+            if kept is None:
+                raise
+            raise WriteFailedError(f'{error} The newest complete checkpoint, {kept}, is '
+                                   f'intact: --resume continues from it.') from None
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
         write_atomically(obj, filepath, encoding)

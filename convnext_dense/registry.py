@@ -14,8 +14,7 @@ import mmengine.registry
 import mmseg.registry
 
 from .datasets.load_image_or_skip import LoadImageOrSkip
-from .engine.hooks import (NonFiniteLossHook, PreflightHook, ProgressBarHook, RngStateHook,
-                           WeightsOnlyCheckpointHook)
+from .engine.hooks import ALL_HOOKS
 from .engine.optim import ConvNeXtLayerDecayOptimizerConstructor
 from .engine.runner import SafeLoadingRunner
 from .fileio import register_atomic_backend
@@ -30,9 +29,7 @@ def registrations() -> List[Registration]:
     return [
         ('MODELS', ConvNeXt, ALL_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
-        *[('HOOKS', hook, ALL_SCOPES) for hook in (ProgressBarHook, RngStateHook,
-                                                   NonFiniteLossHook, PreflightHook,
-                                                   WeightsOnlyCheckpointHook)],
+        *[('HOOKS', hook, ALL_SCOPES) for hook in ALL_HOOKS],
         ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),
         ('RUNNERS', SafeLoadingRunner, ALL_SCOPES),
     ]

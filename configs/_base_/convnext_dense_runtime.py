@@ -5,7 +5,9 @@
 # the explicit opt-in to full unpickling); checkpoints that load with
 # torch.load(weights_only=True) and carry the torch RNG state (exact resume); a NaN / inf loss
 # stops the run before it reaches the weights (action='skip' skips the step instead); datasets
-# and checkpoints are checked before use; and testing shows a progress bar.
+# and checkpoints are checked before use; one training per work dir (a lock; temporary files
+# of killed writes removed); SIGTERM stops after the current iteration with a checkpoint; a run
+# resumed at its end runs the validation it missed; and testing shows a progress bar.
 custom_imports = dict(imports=['convnext_dense'], allow_failed_imports=False)
 runner_type = 'SafeLoadingRunner'
 trust_checkpoint = False
@@ -16,4 +18,7 @@ custom_hooks = [
     dict(type='NonFiniteLossHook', action='stop'),
     dict(type='PreflightHook'),
     dict(type='ProgressBarHook'),
+    dict(type='WorkDirLockHook'),
+    dict(type='StopOnSignalHook'),
+    dict(type='ResumedValidationHook'),
 ]

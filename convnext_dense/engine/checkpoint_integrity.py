@@ -13,10 +13,12 @@ from typing import List, Optional
 
 from mmengine.logging import print_log
 
+from ..errors import InputError
+
 CHECKPOINT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
-class CorruptCheckpointError(RuntimeError):
+class CorruptCheckpointError(InputError, RuntimeError):
     """A checkpoint file is truncated or not a checkpoint at all."""
 
 

@@ -1,7 +1,11 @@
 """Reliability of tools/train.py, end to end on the Mask R-CNN demo (CPU): kill -9 and resume,
 truncated checkpoints, determinism, NaN losses and bad input. Each fault, and what happens:
 
-* SIGKILL mid-run, then --resume: same final weights and metrics as an uninterrupted run.
+* SIGKILL mid-run, then --resume: same final weights and metrics as an uninterrupted run; the
+  temporary files of killed writes are removed by the resumed run.
+* SIGTERM mid-run: the step finishes, is checkpointed, the run exits 143 with no process left;
+  --resume then ends like an uninterrupted run.
+* resumed after the last iteration (killed in the final validation): the validation runs.
 * newest checkpoint truncated: --resume warns, takes the previous one, ends with the same weights.
 * two runs with --seed --deterministic: bit-identical losses at every iteration.
 * NaN loss: stops naming iteration, loss term and last good checkpoint (or, with
@@ -120,13 +124,55 @@ def test_sigkill_then_resume_ends_like_an_uninterrupted_run(root, uninterrupted)
     for checkpoint in work_dir.glob('iter_*.pth'):
         assert checkpoint_problem(str(checkpoint)) is None, checkpoint
 
+    stale = work_dir / '.iter_12.pth.k1ll3d.tmp'  # what a kill mid-write leaves
+    stale.write_bytes(b'partial')
+
     out = run(train_command(work_dir, '--resume'), root)
     assert 'resumed epoch: 0, iter: ' in out
+    assert not stale.exists() and 'Removed 1 temporary file(s)' in out
     assert_same_weights(work_dir / f'iter_{ITERS}.pth', uninterrupted / f'iter_{ITERS}.pth')
     assert final_metrics(work_dir) == final_metrics(uninterrupted)
     resumed, reference = losses(work_dir), losses(uninterrupted)
     assert {i: resumed[i] for i in range(9, ITERS + 1)} == \
         {i: reference[i] for i in range(9, ITERS + 1)}
+
+
+def session_alive(session: int) -> bool:
+    try:
+        os.killpg(session, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sigterm_checkpoints_the_step_ends_every_process_and_resumes(root, uninterrupted):
+    work_dir = root / 'terminated'
+    process = subprocess.Popen(train_command(work_dir), cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 300
+    while not (work_dir / 'iter_4.pth').exists():
+        assert process.poll() is None and time.time() < deadline, 'run ended before iter 4'
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)  # the main process only, as `kill PID` does
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith('stopped: SIGTERM received: stopped after iteration ')
+    stopped_at = int(last.split('stopped after iteration ')[1].split(';')[0])
+    assert 4 <= stopped_at < ITERS and (work_dir / f'iter_{stopped_at}.pth').exists()
+    time.sleep(1)
+    assert not session_alive(process.pid), 'a data-loader worker outlived the run'
+
+    run(train_command(work_dir, '--resume'), root)
+    assert_same_weights(work_dir / f'iter_{ITERS}.pth', uninterrupted / f'iter_{ITERS}.pth')
+
+
+def test_a_run_resumed_after_its_last_iteration_runs_the_missing_validation(root, uninterrupted):
+    work_dir = root / 'killed_in_validation'
+    shutil.copytree(uninterrupted, work_dir, ignore=shutil.ignore_patterns('2*'))  # no logs
+    out = run(train_command(work_dir, '--resume'), root)
+    assert 'running the final validation' in out
+    assert final_metrics(work_dir) == final_metrics(uninterrupted)
 
 
 def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(root, uninterrupted):

@@ -1,0 +1,62 @@
+"""One training per work dir: a live holder is refused by pid, a dead one's lock is taken
+over, the lock is released after training, and stale temporary files are removed."""
+import os
+import socket
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from convnext_dense.engine.hooks.work_dir_lock import (LOCK_NAME, WorkDirInUseError,
+                                                       WorkDirLockHook)
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return SimpleNamespace(work_dir=str(tmp_path))
+
+
+def hold_lock(runner, pid: int, host: str = None) -> None:
+    with open(os.path.join(runner.work_dir, LOCK_NAME), 'w') as f:
+        f.write(f'{host or socket.gethostname()} {pid}\n')
+
+
+def test_a_live_holder_is_refused_by_its_pid(runner):
+    other = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:
+        hold_lock(runner, other.pid)
+        with pytest.raises(WorkDirInUseError, match=f'another training \\(process {other.pid}'):
+            WorkDirLockHook().before_train(runner)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_dead_holders_lock_is_taken_over_and_released_after_training(runner):
+    finished = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                              capture_output=True, text=True)
+    hold_lock(runner, int(finished.stdout))
+    hook = WorkDirLockHook()
+    hook.before_train(runner)
+    lock = os.path.join(runner.work_dir, LOCK_NAME)
+    assert open(lock).read().split() == [socket.gethostname(), str(os.getpid())]
+    hook.after_train(runner)
+    assert not os.path.exists(lock)
+
+
+def test_a_lock_of_another_host_is_refused_with_its_path(runner):
+    hold_lock(runner, 1234, host='gpu-node-7')
+    with pytest.raises(WorkDirInUseError, match='process 1234 on host gpu-node-7.*delete the'):
+        WorkDirLockHook().before_train(runner)
+
+
+def test_temporary_files_of_killed_writes_are_removed_and_nothing_else(runner, tmp_path):
+    stale = [tmp_path / '.iter_8.pth.a1b2c3.tmp', tmp_path / '.last_checkpoint.x9.tmp']
+    kept = [tmp_path / 'iter_4.pth', tmp_path / 'notes.tmp', tmp_path / 'sub' / '.x.tmp']
+    (tmp_path / 'sub').mkdir()
+    for path in stale + kept:
+        path.write_bytes(b'data')
+    WorkDirLockHook().before_train(runner)
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)
