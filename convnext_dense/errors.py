@@ -18,6 +18,15 @@ class InputError(Exception):
     """Bad input, described in one line that names the file, record, key or value at fault."""
 
 
+class ConfigError(InputError, ValueError):
+    """A config entry names a key, type or argument that does not exist, or a config file does
+    not parse."""
+
+
+class DatasetError(InputError, ValueError):
+    """A dataset is empty, or its annotation / image / label files are missing or invalid."""
+
+
 class RunStopped(Exception):
     """A run stopped on request (a signal) in a resumable state; ``status`` is the exit status
     the tool ends with."""

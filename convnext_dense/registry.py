@@ -13,6 +13,7 @@ import mmdet.registry
 import mmengine.registry
 import mmseg.registry
 
+from .datasets.check_seg_map import CheckSegMap
 from .datasets.load_image_or_skip import LoadImageOrSkip
 from .engine.hooks import ALL_HOOKS
 from .engine.optim import ConvNeXtLayerDecayOptimizerConstructor
@@ -31,6 +32,7 @@ def registrations() -> List[Registration]:
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
         *[('HOOKS', hook, ALL_SCOPES) for hook in ALL_HOOKS],
         ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),
+        ('TRANSFORMS', CheckSegMap, ALL_SCOPES),
         ('RUNNERS', SafeLoadingRunner, ALL_SCOPES),
     ]
 

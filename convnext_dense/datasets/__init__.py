@@ -1,4 +1,4 @@
-"""Robust loading transforms, and the embedded toy COCO / ADE20K datasets.
+"""Robust loading and checking transforms, and the embedded toy COCO / ADE20K datasets.
 
 The toy datasets subclass mmdet's / mmseg's datasets, whose packages are heavy to import, so they
 load on first use: ``from convnext_dense.datasets import ToyCocoDataset``, or a config's
@@ -7,6 +7,7 @@ them, as our toy runtime configs do).
 """
 import importlib
 
+from .check_seg_map import CheckSegMap
 from .load_image_or_skip import LoadImageOrSkip
 
 _LAZY = {
@@ -22,4 +23,4 @@ def __getattr__(name: str):
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
-__all__ = ['LoadImageOrSkip', *_LAZY]
+__all__ = ['CheckSegMap', 'LoadImageOrSkip', *_LAZY]

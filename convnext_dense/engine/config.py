@@ -8,17 +8,21 @@ touched): :func:`check_cfg_options` (typos in ``--cfg-options``), :func:`check_m
 Run-time checks (empty datasets, missing files, checkpoints that do not fit) are
 :class:`~convnext_dense.engine.hooks.preflight.PreflightHook`'s, declared in the configs.
 """
+import ast
 import difflib
 import importlib
 import inspect
 import json
+import logging
 import os.path as osp
 from typing import Any, Iterable, List, Optional
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from ..errors import InputError
+from ..datasets.coco_audit import audit_coco
+from ..errors import ConfigError, DatasetError
 from .dataset_wrappers import leaf_datasets
 
 # Annotation files up to this size are parsed before the run (COCO val: 20 MB; train: 450 MB,
@@ -27,14 +31,6 @@ JSON_CHECK_MAX_BYTES = 200 * 2**20
 # Model entries whose ``type`` names something outside the registries (mmdet looks RoI layers
 # up in ``mmcv.ops``); like ``*_cfg`` entries, they are left to their own builders.
 OWN_BUILDER_KEYS = ('roi_layer', )
-
-
-class ConfigError(InputError, ValueError):
-    """A config entry names a key, type or argument that does not exist."""
-
-
-class DatasetError(InputError, ValueError):
-    """A dataset is empty, or its annotation / image files are missing or invalid."""
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -162,7 +158,10 @@ def _dataloaders(cfg: Config):
 
 def check_annotation_files(cfg: Config) -> None:
     """Annotation files of every dataloader exist, and JSON ones parse (up to
-    :data:`JSON_CHECK_MAX_BYTES`); :class:`DatasetError` names the loader, file and position."""
+    :data:`JSON_CHECK_MAX_BYTES`); COCO ones are audited
+    (:func:`~convnext_dense.datasets.coco_audit.audit_coco`), and what mmdet would drop silently
+    is reported once per file. :class:`DatasetError` names the loader, file and position."""
+    audited = set()
     for loader, dataset_cfg in _dataloaders(cfg):
         for leaf in leaf_datasets(dataset_cfg):
             ann_file = leaf.get('ann_file')
@@ -176,7 +175,9 @@ def check_annotation_files(cfg: Config) -> None:
                 raise DatasetError(f'{loader}: annotation file {path} does not exist '
                                    f'(data_root={leaf.get("data_root")!r}, '
                                    f'ann_file={ann_file!r}).')
-            if path.endswith('.json') and osp.getsize(path) <= JSON_CHECK_MAX_BYTES:
+            if path.endswith('.json') and osp.getsize(path) <= JSON_CHECK_MAX_BYTES and \
+                    (loader, path) not in audited:
+                audited.add((loader, path))
                 try:
                     with open(path) as stream:
                         content = json.load(stream)
@@ -184,6 +185,31 @@ def check_annotation_files(cfg: Config) -> None:
                     raise DatasetError(f'{loader}: annotation file {path} is not valid JSON: '
                                        f'{error}') from None
                 _check_coco_not_empty(content, path, loader, leaf)
+                _audit_coco(cfg, content, path, loader, leaf)
+
+
+def _dataset_classes(cfg: Config, leaf: dict):
+    classes = (leaf.get('metainfo') or {}).get('classes')
+    if classes is None:
+        dataset_class = _resolve_type(leaf.get('type', ''),
+                                      _registries(cfg.get('default_scope') or 'mmengine',
+                                                  'DATASETS'))
+        classes = getattr(dataset_class, 'METAINFO', {}).get('classes')
+    return classes
+
+
+def _audit_coco(cfg: Config, content: Any, path: str, loader: str, leaf: dict) -> None:
+    if not isinstance(content, dict) or 'annotations' not in content:
+        return
+    needs_masks = any(t.get('type') == 'LoadAnnotations' and t.get('with_mask')
+                      for t in leaf.get('pipeline') or [] if isinstance(t, dict))
+    try:
+        dropped = audit_coco(content, path, _dataset_classes(cfg, leaf), needs_masks,
+                             training=loader == 'train_dataloader')
+    except DatasetError as error:
+        raise DatasetError(f'{loader}: {error}') from None
+    for line in dropped:
+        print_log(f'{loader}: {line}', logger='current', level=logging.WARNING)
 
 
 def _check_coco_not_empty(content: Any, path: str, loader: str, leaf: dict) -> None:
@@ -202,12 +228,40 @@ def _check_coco_not_empty(content: Any, path: str, loader: str, leaf: dict) -> N
                            f'would be empty.')
 
 
+def _syntax_error_location(path: str) -> Optional[str]:
+    """``file:line: syntax error: ...`` for the first file with one in ``path`` and its local
+    ``_base_`` files (``package::`` bases are the packages' own), or None."""
+    try:
+        with open(path) as stream:
+            tree = ast.parse(stream.read(), filename=path)
+    except SyntaxError as error:
+        return f'{path}:{error.lineno}: syntax error in config: {error.msg}'
+    except OSError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == '_base_'
+                                                for t in node.targets):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            for base in [bases] if isinstance(bases, str) else bases:
+                if '::' not in base:
+                    found = _syntax_error_location(osp.normpath(osp.join(osp.dirname(path), base)))
+                    if found:
+                        return found
+    return None
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 check_data: bool = True) -> Config:
     """The config at ``path`` with ``cfg_options`` (``--cfg-options``) merged in, after the
     config-time checks (``check_data=False`` skips the annotation files, for tools that read
     no dataset); :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as error:  # mmengine names no file for errors in a base
+        raise ConfigError(_syntax_error_location(path) or f'{path}: {error}') from None
     check_cfg_options(cfg, cfg_options)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

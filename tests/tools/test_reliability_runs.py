@@ -305,12 +305,12 @@ def test_a_few_missing_images_are_skipped_many_stop_the_run(data_copy):
     train_images = sorted((data_copy / 'data/toy_coco/train').glob('*.png'))
     train_images[0].unlink()
     out = short_run(data_copy, expect_ok=True)
-    assert f'1 of {len(train_images)} files of the train dataset' in out
+    assert f'1 of {len(train_images)} samples of the train dataset' in out
     assert 'their samples will be skipped' in out
     for image in train_images[1:4]:
         image.unlink()
     out = short_run(data_copy, expect_ok=False)
-    assert f'4 of {len(train_images)} files of the train dataset' in out
+    assert f'4 of {len(train_images)} samples of the train dataset' in out
 
 
 def test_empty_dataset_is_named(data_copy):

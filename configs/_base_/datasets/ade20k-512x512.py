@@ -4,10 +4,12 @@
 _base_ = 'mmseg::_base_/datasets/ade20k.py'
 
 crop_size = (512, 512)
-# mmseg's training pipeline, loading with LoadImageOrSkip (unreadable images skipped, reported).
+# mmseg's training pipeline, loading with LoadImageOrSkip (unreadable images skipped, reported)
+# and checking each label map (CheckSegMap: a bad value, size or channel count names the file).
 train_pipeline = [
     dict(type='LoadImageOrSkip'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegMap', num_classes=150),
     dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),

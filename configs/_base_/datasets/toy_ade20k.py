@@ -6,10 +6,12 @@ dataset_type = 'ToyADE20KDataset'
 data_root = 'data/toy_ade20k/'
 image_scale = (160, 160)
 crop_size = (128, 128)
+num_classes = 5  # background + 4 shapes
 
 train_pipeline = [
     dict(type='LoadImageOrSkip'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegMap', num_classes=num_classes),
     dict(type='RandomResize', scale=image_scale, ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
@@ -20,6 +22,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegMap', num_classes=num_classes),
     dict(type='PackSegInputs'),
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]

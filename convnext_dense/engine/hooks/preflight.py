@@ -4,6 +4,7 @@ the test set before testing), checkpoints before their weights reach the model.
 Config-time checks (before a Runner exists) are in :mod:`..config`.
 """
 import os.path as osp
+from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -11,10 +12,26 @@ from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
 from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
-from ..config import DatasetError
+from ...errors import DatasetError
 from ..dataset_wrappers import leaf_datasets
 
 FILE_KEYS = ('img_path', 'seg_map_path')
+# First bytes of the formats OpenCV / Pillow decode for us.
+IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'II*\x00', b'MM\x00*',
+                    b'GIF87a', b'GIF89a', b'RIFF', b'\x00\x00\x00\x0cjP  ')
+
+
+def image_file_problem(path: str) -> Optional[str]:
+    """Why ``path`` cannot be an image (empty; its first bytes match no image format), or
+    None. Reads 12 bytes."""
+    with open(path, 'rb') as stream:
+        head = stream.read(12)
+    if not head:
+        return 'empty file, 0 bytes'
+    if not head.startswith(IMAGE_SIGNATURES):
+        return f'not an image: starts with {head[:8]!r}'
+    return None
+
 
 
 def _describe(dataset) -> str:
@@ -26,16 +43,20 @@ class PreflightHook(Hook):
     """Checks the datasets before the first iteration (and the test set before testing) and
     the fit of every checkpoint before it is loaded into the model.
 
-    Missing image / label files: up to ``max_missing_fraction`` of a training set is reported
-    and left to ``LoadImageOrSkip``, which skips those samples; more, or any in a validation /
-    test set (every image is scored), stops the run with the count and examples.
+    Missing image / label files, and images that are empty or not in an image format (by their
+    first bytes; every image of a validation / test set, up to ``max_sampled_images`` spread
+    over a training set): up to ``max_missing_fraction`` of a training set is reported and left
+    to ``LoadImageOrSkip``, which skips those samples; more, or any in a validation / test set
+    (every image is scored), stops the run with the count and examples.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, max_missing_fraction: float = 0.01, max_listed: int = 5):
+    def __init__(self, max_missing_fraction: float = 0.01, max_listed: int = 5,
+                 max_sampled_images: int = 2000):
         self.max_missing_fraction = max_missing_fraction
         self.max_listed = max_listed
+        self.max_sampled_images = max_sampled_images
 
     def before_train(self, runner) -> None:
         self._check(runner.train_dataloader.dataset, 'train', tolerate_missing=True)
@@ -55,16 +76,27 @@ class PreflightHook(Hook):
     def _check_files(self, dataset, split: str, tolerate_missing: bool) -> None:
         if not hasattr(dataset, 'get_data_info'):
             return
-        missing, total = [], len(dataset)
-        for index in range(total):
-            info = dataset.get_data_info(index)
-            missing += [info[k] for k in FILE_KEYS if info.get(k) and not osp.exists(info[k])]
-        if not missing:
+        total = len(dataset)
+        infos = [dataset.get_data_info(index) for index in range(total)]
+        problems = [f'{info[k]} (missing)' for info in infos for k in FILE_KEYS
+                    if info.get(k) and not osp.exists(info[k])]
+        images = [info['img_path'] for info in infos
+                  if info.get('img_path') and osp.exists(info['img_path'])]
+        # Every image of a set that is scored; a spread sample of a training set (headers
+        # only: a read of a few bytes each).
+        step = max(1, len(images) // self.max_sampled_images) if tolerate_missing else 1
+        sampled = images[::step]
+        unreadable = [f'{path} ({problem})' for path in sampled
+                      for problem in [image_file_problem(path)] if problem]
+        problems += unreadable
+        if not problems:
             return
-        listed = ', '.join(missing[:self.max_listed])
-        summary = (f'{len(missing)} of {total} files of the {split} dataset {_describe(dataset)} '
-                   f'do not exist, e.g. {listed}')
-        if tolerate_missing and len(missing) <= self.max_missing_fraction * total:
+        estimated = len(problems) - len(unreadable) + len(unreadable) * step
+        listed = ', '.join(problems[:self.max_listed])
+        summary = (f'{"about " if step > 1 and unreadable else ""}{min(estimated, total)} of '
+                   f'{total} samples of the {split} dataset {_describe(dataset)} have missing '
+                   f'or unreadable files, e.g. {listed}')
+        if tolerate_missing and estimated <= self.max_missing_fraction * total:
             if is_main_process():
                 print_log(summary + '; their samples will be skipped.', logger='current',
                           level=30)
