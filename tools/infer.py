@@ -28,6 +28,7 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 from convnext_dense.apis import Predictor
+from convnext_dense.datasets.image_file import image_file_problem
 from convnext_dense.engine.config import load_config
 from convnext_dense.errors import InputError, run_tool
 from convnext_dense.tasks import DETECTION, SEGMENTATION
@@ -80,12 +81,16 @@ def output_names(images: List[str]) -> Dict[str, str]:
 
 def read_image(image: str) -> np.ndarray:
     """The image as an (H, W, 3) BGR array; :class:`SkippedImage` if it cannot be decoded."""
+    problem = image_file_problem(image)
+    if problem:
+        raise SkippedImage(f'{image}: {problem}.')
     try:
         array = mmcv.imread(image)
     except (OSError, ValueError, cv2.error) as error:
-        raise SkippedImage(f'{image}: cannot be read ({error}).') from None
+        raise SkippedImage(f'{image}: cannot be decoded ({str(error).splitlines()[0]}).') \
+            from None
     if array is None:
-        raise SkippedImage(f'{image}: not a decodable image ({osp.getsize(image)} bytes).')
+        raise SkippedImage(f'{image}: cannot be decoded ({osp.getsize(image)} bytes).')
     return array
 
 

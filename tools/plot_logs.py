@@ -8,7 +8,9 @@ One panel per key, one line per run. A key matches a logged key exactly or by it
 """
 import argparse
 import os.path as osp
+import sys
 
+from convnext_dense.errors import run_tool
 from convnext_dense.visualization import plot_log_curves
 from convnext_dense.visualization.log_curves import X_AXES
 
@@ -32,4 +34,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -20,7 +20,8 @@ from mmseg.datasets import BaseSegDataset
 
 from ..fileio import create_directory_atomically
 from ..registry import register
-from .toy_scenes import SHAPE_CLASSES, SHAPE_PALETTE, polygon_mask, render_scene
+from .toy_scenes import (SHAPE_CLASSES, SHAPE_PALETTE, announce_toy_data, polygon_mask,
+                          render_scene)
 
 SEG_CLASSES = ('background', ) + SHAPE_CLASSES
 SEG_PALETTE = [(120, 120, 120)] + SHAPE_PALETTE
@@ -62,6 +63,7 @@ def ensure_toy_ade20k(data_root: str, splits: Dict[str, Tuple[int, int]] = None,
     splits = splits or DEFAULT_SPLITS
 
     def fill(directory: str) -> None:
+        announce_toy_data('ADE20K', data_root, splits)
         for split, (num_images, seed) in splits.items():
             _write_split(directory, split, num_images, seed, image_size)
 

@@ -16,7 +16,7 @@ from pycocotools import mask as mask_utils
 
 from ..fileio import create_directory_atomically
 from ..registry import register
-from .toy_scenes import SHAPE_CLASSES, SHAPE_PALETTE, render_scene
+from .toy_scenes import SHAPE_CLASSES, SHAPE_PALETTE, announce_toy_data, render_scene
 
 # split name -> (number of images, seed)
 DEFAULT_SPLITS: Dict[str, Tuple[int, int]] = {'train': (240, 0), 'val': (60, 1)}
@@ -57,6 +57,7 @@ def ensure_toy_coco(data_root: str, splits: Dict[str, Tuple[int, int]] = None,
     splits = splits or DEFAULT_SPLITS
 
     def fill(directory: str) -> None:
+        announce_toy_data('COCO', data_root, splits)
         os.makedirs(os.path.join(directory, 'annotations'))
         for split, (num_images, seed) in splits.items():
             coco = _coco_split(directory, split, num_images, seed, image_size)

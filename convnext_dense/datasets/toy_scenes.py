@@ -4,11 +4,13 @@ A scene is an RGB image (H, W, 3) uint8 plus its objects, each a class index int
 :data:`SHAPE_CLASSES` and an exact polygon (K, 2) in pixel coordinates (x, y). The same seed
 gives the same scene on any machine: numpy's PCG64 and OpenCV's polygon fill are deterministic.
 """
+import os
 from dataclasses import dataclass
 from typing import List, Tuple
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'cross')
 SHAPE_PALETTE = [(220, 20, 60), (0, 128, 255), (60, 180, 75), (255, 200, 0)]
@@ -118,3 +120,12 @@ def render_scene(rng: np.random.Generator, size: int, max_objects: int = 4,
         occupied |= mask
         objects.append(ToyObject(label, polygon))
     return np.clip(image, 0, 255).astype(np.uint8), objects
+
+
+def announce_toy_data(name: str, data_root: str, splits: dict) -> None:
+    """Says, once, where a toy dataset is being generated: a relative ``data_root`` resolves
+    against the current directory, so a config run from elsewhere writes there."""
+    images = sum(num_images for num_images, _ in splits.values())
+    print_log(f'Generating the toy {name} dataset ({images} images) in '
+              f'{os.path.abspath(data_root)} (data_root={data_root!r}, relative to the current '
+              f'directory); later runs from here reuse it.', logger='current')

@@ -12,12 +12,15 @@ compared on the same axes, against iterations or epochs.
 import glob
 import json
 import os.path as osp
+import warnings
 from typing import Dict, List, Sequence, Tuple, Union
 
 import matplotlib
 
 matplotlib.use('Agg')  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
+
+from ..errors import InputError  # noqa: E402
 
 DEFAULT_METRIC_SUFFIXES = ('bbox_mAP', 'segm_mAP', 'mIoU', 'aAcc')
 X_AXES = ('iter', 'epoch')
@@ -34,17 +37,44 @@ def find_scalar_logs(path: str) -> List[str]:
     return found
 
 
+class LogError(InputError, ValueError):
+    """A log that cannot be read as mmengine's scalars.json, or a key / axis it lacks."""
+
+
+def _records(log: str) -> List[dict]:
+    """The JSON records of one scalars.json. A last line cut short (a run killed while writing
+    it) is left out with a warning; any other bad line is a :class:`LogError`."""
+    with open(log, 'rb') as f:
+        data = f.read()
+    try:
+        lines = data.decode('utf-8').splitlines()
+    except UnicodeDecodeError as error:
+        raise LogError(f'{log}: not a text log (byte {error.start} is not UTF-8).') from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == len(lines) and not data.endswith(b'\n'):
+                warnings.warn(f'{log}:{number}: last line is cut short; left out.')
+                continue
+            raise LogError(f'{log}:{number}: not a JSON record ({error}).') from None
+        if not isinstance(record, dict):
+            raise LogError(f'{log}:{number}: not a JSON record (a {type(record).__name__}).')
+        records.append(record)
+    return records
+
+
 def load_scalars(path: str) -> Tuple[List[dict], List[dict]]:
-    """(training records, validation records) from a work dir or one scalars.json."""
+    """(training records, validation records) from a work dir or one scalars.json;
+    :class:`LogError` if there are none."""
     train, val = [], []
-    for log in find_scalar_logs(path):
-        with open(log) as f:
-            for number, line in enumerate(f, 1):
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise ValueError(f'{log}:{number}: not a JSON record ({error}).') from None
-                (train if 'loss' in record else val).append(record)
+    logs = find_scalar_logs(path)
+    for log in logs:
+        for record in _records(log):
+            (train if 'loss' in record else val).append(record)
+    if not train and not val:
+        raise LogError(f'{path}: no logged scalars in {", ".join(logs)} (empty log).')
     return train, val
 
 
@@ -56,7 +86,7 @@ def resolve_key(key: str, available: Sequence[str]) -> str:
     matches = sorted(k for k in available if k.endswith('/' + key))
     if len(matches) == 1:
         return matches[0]
-    raise KeyError(f'{key!r} is not logged (or is ambiguous: {matches}); logged keys: '
+    raise LogError(f'{key!r} is not logged (or is ambiguous: {matches}); logged keys: '
                    f'{sorted(available)}')
 
 
@@ -76,7 +106,7 @@ class RunLog:
                 return max(r['step'] for r in self.train if r.get('epoch') == record['step'])
             return record['step']
         if not self.epoch_based:
-            raise ValueError(f'{self.path} is an iteration-based run (no epoch in its logs); '
+            raise LogError(f'{self.path} is an iteration-based run (no epoch in its logs); '
                              f'plot it with --x iter.')
         return record['step'] if is_val else record['epoch']
 
@@ -104,7 +134,7 @@ def plot_log_curves(paths: Union[str, Sequence[str]], out_file: str,
     """One panel per key (default: ``loss`` and every mAP / mIoU key of the first run), one line
     per work dir; returns ``{key: {run: (x, values)}}``."""
     if x_axis not in X_AXES:
-        raise ValueError(f'x axis {x_axis!r}: choose one of {X_AXES}.')
+        raise LogError(f'x axis {x_axis!r}: choose one of {X_AXES}.')
     paths = [paths] if isinstance(paths, str) else list(paths)
     runs = [RunLog(p) for p in paths]
     keys = list(keys) or runs[0].default_keys()

@@ -6,6 +6,7 @@ import cv2
 import pytest
 
 from convnext_dense.visualization import load_scalars, plot_log_curves
+from convnext_dense.visualization.log_curves import LogError
 
 
 def write_run(work_dir, timestamp: str, records) -> None:
@@ -58,7 +59,7 @@ def test_epoch_axis_of_an_iteration_run_and_unknown_keys_are_named(tmp_path):
     write_run(tmp_path, 'r', [dict(loss=1.0, iter=1, step=1), {'mIoU': 50.0, 'step': 1}])
     with pytest.raises(ValueError, match='iteration-based run'):
         plot_log_curves(str(tmp_path), str(tmp_path / 'x.png'), ['loss'], x_axis='epoch')
-    with pytest.raises(KeyError, match="'bbox_mAP' is not logged.*'mIoU'"):
+    with pytest.raises(LogError, match="'bbox_mAP' is not logged.*'mIoU'"):
         plot_log_curves(str(tmp_path), str(tmp_path / 'x.png'), ['bbox_mAP'])
 
 
@@ -68,6 +69,29 @@ def test_malformed_line_names_file_and_line(tmp_path):
     log.write_text(log.read_text() + '{broken\n')
     with pytest.raises(ValueError, match=rf'{log}:2: not a JSON record'):
         load_scalars(str(tmp_path))
+
+
+def test_a_last_line_cut_short_is_left_out_with_a_warning(tmp_path):
+    write_run(tmp_path, 'run', [dict(loss=1.0, step=1), dict(loss=0.5, step=2)])
+    log = tmp_path / 'run' / 'vis_data' / 'scalars.json'
+    log.write_text(log.read_text()[:-9])  # killed while writing the last record
+    with pytest.warns(UserWarning, match=rf'{log}:2: last line is cut short'):
+        train, _ = load_scalars(str(tmp_path))
+    assert [r['step'] for r in train] == [1]
+
+
+@pytest.mark.parametrize('content, message', [
+    (b'\x89PNG\r\n\x1a\n\x00\xff\xfe', 'not a text log'),
+    (b'', 'no logged scalars'),
+    (b'[1, 2]\n', 'not a JSON record \\(a list\\)'),
+])
+def test_binary_empty_and_non_record_logs_are_named(tmp_path, content, message):
+    log = tmp_path / 'run' / 'vis_data' / 'scalars.json'
+    log.parent.mkdir(parents=True)
+    log.write_bytes(content)
+    with pytest.raises(LogError, match=message) as error:
+        load_scalars(str(tmp_path))
+    assert str(tmp_path) in str(error.value)
 
 
 def test_missing_logs_are_named(tmp_path):

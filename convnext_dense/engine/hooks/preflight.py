@@ -4,7 +4,6 @@ the test set before testing), checkpoints before their weights reach the model.
 Config-time checks (before a Runner exists) are in :mod:`..config`.
 """
 import os.path as osp
-from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -12,25 +11,11 @@ from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
 from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
+from ...datasets.image_file import image_file_problem
 from ...errors import DatasetError
 from ..dataset_wrappers import leaf_datasets
 
 FILE_KEYS = ('img_path', 'seg_map_path')
-# First bytes of the formats OpenCV / Pillow decode for us.
-IMAGE_SIGNATURES = (b'\xff\xd8\xff', b'\x89PNG\r\n\x1a\n', b'BM', b'II*\x00', b'MM\x00*',
-                    b'GIF87a', b'GIF89a', b'RIFF', b'\x00\x00\x00\x0cjP  ')
-
-
-def image_file_problem(path: str) -> Optional[str]:
-    """Why ``path`` cannot be an image (empty; its first bytes match no image format), or
-    None. Reads 12 bytes."""
-    with open(path, 'rb') as stream:
-        head = stream.read(12)
-    if not head:
-        return 'empty file, 0 bytes'
-    if not head.startswith(IMAGE_SIGNATURES):
-        return f'not an image: starts with {head[:8]!r}'
-    return None
 
 
 

@@ -1,0 +1,225 @@
+"""Bad input, as a careless user gives it to the tools, on copies of the toy data and demo
+configs: each case ends in one line ``error: ...`` naming the file, record or value at fault,
+exit status 2, and no traceback. (What the audits and checks find is unit-tested beside their
+modules; here the tools' end of it.)"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from convnext_dense.datasets import ensure_toy_ade20k, ensure_toy_coco
+
+REPO = Path(__file__).resolve().parents[2]
+DET = REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py'
+SEG = REPO / 'configs/demo/upernet_convnext-atto_toy.py'
+ONE_ITER = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1']
+
+
+@pytest.fixture(scope='module')
+def toy_data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp('toy')
+    ensure_toy_coco(str(root / 'data/toy_coco'))
+    ensure_toy_ade20k(str(root / 'data/toy_ade20k'))
+    return root / 'data'
+
+
+@pytest.fixture
+def here(toy_data, tmp_path) -> Path:
+    """A directory holding a private copy of the toy data, where the tools run."""
+    shutil.copytree(toy_data, tmp_path / 'data')
+    return tmp_path
+
+
+def tool(cwd: Path, name: str, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / 'tools' / name), *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -> str:
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ')
+    for part in expected:
+        assert part in last, last
+    return last
+
+
+def edit_json(path: Path, edit) -> None:
+    content = json.loads(path.read_text())
+    edit(content)
+    path.write_text(json.dumps(content))
+
+
+def test_syntax_error_in_a_base_config_names_file_and_line(here):
+    (here / 'base.py').write_text("_base_ = '%s'\nmodel = dict(\n" % DET)
+    (here / 'top.py').write_text("_base_ = './base.py'\n")
+    assert_one_line_error(tool(here, 'train.py', here / 'top.py'),
+                          f'{here / "base.py"}:2: syntax error in config')
+
+
+def rename_category(content):
+    content['categories'][0]['name'] = 'disc'
+
+
+def empty_segmentation(content):
+    content['annotations'][3]['segmentation'] = []
+
+
+def one_point_polygon(content):
+    content['annotations'][5]['segmentation'] = [[10.0, 10.0]]
+
+
+def nan_box(content):
+    content['annotations'][7]['bbox'][2] = float('inf')
+
+
+@pytest.mark.parametrize('split, edit, expected', [
+    ('train', rename_category, ["the config's classes ['circle'] are not category names"]),
+    ('train', empty_segmentation, ['1 with no segmentation', 'ids 4']),
+    ('val', one_point_polygon, ['1 with polygon with under 3 points', 'ids 6']),
+    ('train', nan_box, ['1 with non-finite bbox values: ids 8']),
+])
+def test_coco_annotations_mmdet_cannot_use_are_named_before_training(here, split, edit,
+                                                                     expected):
+    ann_file = here / f'data/toy_coco/annotations/{split}.json'
+    edit_json(ann_file, edit)
+    result = tool(here, 'train.py', DET, '--work-dir', here / 'work', *ONE_ITER)
+    assert_one_line_error(result, f'data/toy_coco/annotations/{split}.json', *expected)
+    assert not (here / 'work').exists() or not list((here / 'work').rglob('*.pth'))
+
+
+@pytest.mark.parametrize('content, expected', [
+    (b'', 'empty file, 0 bytes'),
+    (b'this is not an image\n', "not an image: starts with b'this is '"),
+])
+def test_an_unreadable_validation_image_is_named_before_training(here, content, expected):
+    image = sorted((here / 'data/toy_coco/val').glob('*.png'))[3]
+    image.write_bytes(content)
+    result = tool(here, 'train.py', DET, '--work-dir', here / 'work', *ONE_ITER)
+    assert_one_line_error(result, 'val dataset',
+                          f'{image.relative_to(here)} ({expected})')
+
+
+def test_every_training_image_unreadable_is_one_line(here):
+    for image in (here / 'data/toy_coco/train').glob('*.png'):
+        image.write_bytes(b'not an image')
+    result = tool(here, 'train.py', DET, '--work-dir', here / 'work', *ONE_ITER)
+    assert_one_line_error(result, '240 of 240 samples of the train dataset',
+                          'not an image')
+
+
+def write_label(path: Path, label: np.ndarray) -> None:
+    assert cv2.imwrite(str(path), label)
+
+
+@pytest.mark.parametrize('change, expected', [
+    (lambda label: np.where(label > 0, 200, label).astype(np.uint8),
+     'label value(s) [200] in the file are not classes of this 5-class dataset'),
+    (lambda label: np.stack([label] * 3, axis=-1), 'expected one channel'),
+    (lambda label: label[:100], 'label map is 160 x 100 pixels'),
+])
+def test_a_bad_ade20k_label_map_names_its_file(here, change, expected):
+    labels = sorted((here / 'data/toy_ade20k/annotations/training').glob('*.png'))
+    for path in labels:  # every one: the first batch drawn meets one
+        write_label(path, change(cv2.imread(str(path), cv2.IMREAD_UNCHANGED)))
+    result = tool(here, 'train.py', SEG, '--work-dir', here / 'work', *ONE_ITER)
+    last = assert_one_line_error(result, expected)
+    assert last.startswith('error: data/toy_ade20k/annotations/training/toy_training_')
+
+
+@pytest.fixture(scope='module')
+def checkpoints(toy_data, tmp_path_factory):
+    """A detector's and a segmentor's state, saved as Runner checkpoints are (untrained)."""
+    from convnext_dense.apis import Predictor
+    root = tmp_path_factory.mktemp('checkpoints')
+    saved = {}
+    for name, config in (('det', DET), ('seg', SEG)):
+        model = Predictor(str(config)).model
+        saved[name] = root / f'{name}.pth'
+        torch.save({'state_dict': model.state_dict(),
+                    'meta': {'dataset_meta': dict(model.dataset_meta)}}, saved[name])
+    return saved
+
+
+@pytest.mark.parametrize('tool_name', ['test.py', 'infer.py'])
+def test_a_segmentor_checkpoint_on_a_detector_config_is_refused(here, checkpoints, tool_name):
+    image = sorted((here / 'data/toy_coco/val').glob('*.png'))[0]
+    extra = [image, '--out-dir', here / 'out'] if tool_name == 'infer.py' else \
+        ['--work-dir', here / 'work']
+    result = tool(here, tool_name, DET, checkpoints['seg'], *extra)
+    assert_one_line_error(result, f'Checkpoint {checkpoints["seg"]} does not fit MaskRCNN',
+                          'missing keys', "unexpected keys", "'decode_head.")
+
+
+def test_resume_from_another_models_checkpoint_is_refused(here, checkpoints):
+    work = here / 'work'
+    work.mkdir()
+    shutil.copy(checkpoints['seg'], work / 'iter_4.pth')
+    result = tool(here, 'train.py', DET, '--work-dir', work, '--resume', *ONE_ITER)
+    assert_one_line_error(result, 'iter_4.pth does not fit MaskRCNN')
+
+
+def test_infer_skips_unreadable_and_unresizable_images_and_keeps_colliding_names(
+        here, checkpoints):
+    images = here / 'images'
+    for folder in ('a', 'b'):
+        (images / folder).mkdir(parents=True)
+    good = sorted((here / 'data/toy_coco/val').glob('*.png'))[0]
+    shutil.copy(good, images / 'a/x.png')
+    shutil.copy(good, images / 'b/x.png')
+    shutil.copy(good, images / 'x.jpg')  # same stem, other extension
+    (images / 'corrupt.png').write_bytes(b'')
+    cv2.imwrite(str(images / 'strip.png'), np.zeros((1, 2000, 3), np.uint8))
+    result = tool(here, 'infer.py', DET, checkpoints['det'], images / 'a/x.png',
+                  images / 'b/x.png', images / 'x.jpg', images / 'corrupt.png',
+                  images / 'strip.png', '--out-dir', here / 'out')
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr
+    assert f'skipped {images / "corrupt.png"}: empty file, 0 bytes.' in result.stderr
+    assert f'skipped {images / "strip.png"}: 2000 x 1 pixels cannot be resized' in result.stderr
+    written = sorted(p.name for p in (here / 'out').glob('*.json'))
+    assert written == ['a_x_png.json', 'b_x_png.json', 'x_jpg.json']
+
+
+def test_infer_on_cuda_without_a_gpu_is_one_line(here, checkpoints):
+    if torch.cuda.is_available():
+        pytest.skip('this machine has a CUDA device')
+    image = sorted((here / 'data/toy_coco/val').glob('*.png'))[0]
+    assert_one_line_error(tool(here, 'infer.py', DET, checkpoints['det'], image, '--device',
+                               'cuda'), "device 'cuda': no CUDA device is available")
+
+
+@pytest.mark.parametrize('content, expected', [
+    (os.urandom(64), 'not a PyTorch checkpoint'),
+    (b'hello\n', 'not a PyTorch checkpoint'),
+    (b'', 'not a PyTorch checkpoint (the file is empty or truncated)'),
+    ('zip', 'not a PyTorch checkpoint'),
+    ('list', 'holds a list, not a checkpoint'),
+])
+def test_convert_checkpoint_names_a_file_that_is_not_a_checkpoint(tmp_path, content, expected):
+    source = tmp_path / 'model.pth'
+    if content == 'zip':
+        shutil.make_archive(str(tmp_path / 'model'), 'zip', REPO / 'tools')
+        (tmp_path / 'model.zip').rename(source)
+    elif content == 'list':
+        torch.save([1, 2, 3], source)
+    else:
+        source.write_bytes(content)
+    result = tool(tmp_path, 'convert_checkpoint.py', source, tmp_path / 'out.pth')
+    assert_one_line_error(result, f'error: {source}: {expected}')
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_plot_logs_names_a_binary_log(tmp_path):
+    log = tmp_path / 'run/vis_data/scalars.json'
+    log.parent.mkdir(parents=True)
+    log.write_bytes(b'\x89PNG\r\n\x1a\n\x00\xff')
+    assert_one_line_error(tool(tmp_path, 'plot_logs.py', tmp_path), f'{log}: not a text log')
