@@ -1,7 +1,11 @@
 """Evaluate a checkpoint on a config's test set (COCO bbox / segm mAP, or mIoU).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
-                         [--show-dir DIR] [--tta] [--cfg-options ...] [--launcher pytorch]
+                         [--show-dir DIR] [--tta] [--trust-checkpoint] [--cfg-options ...]
+                         [--launcher pytorch]
+
+CHECKPOINT (file or URL) is read without running code from it and must fit the config's model
+exactly; bad input ends in one line ``error: ...`` and exit status 2.
 """
 import argparse
 import sys

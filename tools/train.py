@@ -4,7 +4,11 @@ and what mmengine's ``Runner.from_cfg`` or mmdet's / mmseg's own train tool woul
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
                           [--seed N] [--deterministic] [--nonfinite-loss stop|skip]
-                          [--tensorboard] [--cfg-options key=value ...] [--launcher pytorch]
+                          [--tensorboard] [--trust-checkpoint] [--cfg-options key=value ...]
+                          [--launcher pytorch]
+
+Bad input ends in one line ``error: ...`` and exit status 2; SIGTERM stops after the current
+iteration with a checkpoint of it, exit status 143 (continue with ``--resume``).
 
 Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo).
 """
