@@ -17,13 +17,15 @@ class CheckSegMap(BaseTransform):
     size from ``results['img']``, or holds values outside ``0 .. num_classes - 1`` other than
     ``ignore_index``. Goes right after ``LoadAnnotations``; values are checked as loaded
     (after ``reduce_zero_label``), and named as they are in the file. Returns ``results``
-    unchanged."""
+    unchanged (also when there is no label map: inference pipelines have none)."""
 
     def __init__(self, num_classes: int, ignore_index: int = 255):
         self.num_classes = num_classes
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> dict:
+        if 'gt_seg_map' not in results:  # mmseg's inference APIs drop LoadAnnotations
+            return results
         label = results['gt_seg_map']
         path = results.get('seg_map_path')
         if label.ndim != 2:

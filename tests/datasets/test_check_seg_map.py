@@ -16,6 +16,11 @@ def test_a_fitting_map_passes_unchanged():
     assert CheckSegMap(num_classes=5)(results(label))['gt_seg_map'] is label
 
 
+def test_an_inference_pipeline_without_labels_passes():
+    image_only = dict(img=np.zeros((4, 6, 3), np.uint8), img_path='a.jpg')
+    assert CheckSegMap(num_classes=5)(image_only) is image_only
+
+
 @pytest.mark.parametrize('label, shape, message', [
     (np.full((4, 6), 199, np.uint8), (4, 6, 3),
      r'ann/a.png: label value\(s\) \[200\] in the file are not classes of this 150-class'),
