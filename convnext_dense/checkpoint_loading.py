@@ -20,7 +20,7 @@ import os.path as osp
 import pickle
 import re
 import urllib.error
-from typing import Callable, Optional, Union
+from typing import Callable, Union
 from urllib.parse import urlparse
 
 import torch

@@ -10,13 +10,12 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
-from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
 from ...datasets.image_file import image_file_problem
 from ...errors import DatasetError
+from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
 from ..dataset_wrappers import leaf_datasets
 
 FILE_KEYS = ('img_path', 'seg_map_path')
-
 
 
 def _describe(dataset) -> str:
