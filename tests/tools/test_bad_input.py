@@ -2,19 +2,23 @@
 configs: each case ends in one line ``error: ...`` naming the file, record or value at fault,
 exit status 2, and no traceback. (What the audits and checks find is unit-tested beside their
 modules; here the tools' end of it.)"""
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from convnext_dense.datasets import ensure_toy_ade20k, ensure_toy_coco
+from convnext_dense.tasks import DETECTION
 
 REPO = Path(__file__).resolve().parents[2]
 DET = REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py'
@@ -223,3 +227,30 @@ def test_plot_logs_names_a_binary_log(tmp_path):
     log.parent.mkdir(parents=True)
     log.write_bytes(b'\x89PNG\r\n\x1a\n\x00\xff')
     assert_one_line_error(tool(tmp_path, 'plot_logs.py', tmp_path), f'{log}: not a text log')
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_infer_says_what_a_huge_image_costs_before_predicting_it(capsys):
+    infer = load_tool('infer')
+    predictor = SimpleNamespace(task=DETECTION, cfg=Config(dict(model=dict(
+        test_cfg=dict(rcnn=dict(max_per_img=100))))))
+    infer.warn_if_large(predictor, 'big.png', np.empty((8000, 8000, 3), np.uint8))
+    note = capsys.readouterr().err
+    assert 'big.png is 8000 x 8000 pixels; its up to 100 masks' in note and '~6.0 GiB' in note
+    infer.warn_if_large(predictor, 'small.png', np.empty((800, 1333, 3), np.uint8))
+    assert capsys.readouterr().err == ''
+
+
+def test_generating_toy_data_says_where(tmp_path):
+    script = ("from convnext_dense.datasets import ensure_toy_coco; "
+              "ensure_toy_coco('data/toy', splits={'train': (2, 0)})")
+    result = subprocess.run([sys.executable, '-c', script], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert (f"Generating the toy COCO dataset (2 images) in {tmp_path / 'data/toy'} "
+            f"(data_root='data/toy', relative to the current directory)") in result.stdout
