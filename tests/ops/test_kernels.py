@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from mmcv.ops import batched_nms, nms, roi_align
+from mmcv.ops import batched_nms, nms, roi_align, soft_nms
 
 from convnext_dense.ops import MissingKernelError
 
@@ -82,6 +82,87 @@ def test_batched_nms_split_threshold_path_agrees():
     _, keep_small = batched_nms(boxes, scores, labels, dict(cfg, split_thr=10))
     _, keep_big = batched_nms(boxes, scores, labels, dict(cfg, split_thr=10000))
     assert keep_small.tolist() == keep_big.tolist()
+
+
+def reference_soft_nms(boxes, scores, iou_threshold, sigma, min_score, method, offset=0):
+    """Soft-NMS in plain Python lists, in mmcv's order: pick the first maximum, decay the rest,
+    move the last candidate into the place of one that falls under min_score."""
+    rows = [b.tolist() + [float(s), i] for i, (b, s) in enumerate(zip(boxes, scores))]
+    picks, i = [], 0
+    while i < len(rows):
+        best = max(range(i, len(rows)), key=lambda k: (rows[k][4], -k))
+        rows[i], rows[best] = rows[best], rows[i]
+        top = rows[i]
+        picks.append(list(top))
+        area = (top[2] - top[0] + offset) * (top[3] - top[1] + offset)
+        pos = i + 1
+        while pos < len(rows):
+            row = rows[pos]
+            w = max(0.0, min(top[2], row[2]) - max(top[0], row[0]) + offset)
+            h = max(0.0, min(top[3], row[3]) - max(top[1], row[1]) + offset)
+            overlap = w * h / (area + (row[2] - row[0] + offset) * (row[3] - row[1] + offset)
+                               - w * h)
+            if method == 'naive':
+                row[4] *= 0.0 if overlap >= iou_threshold else 1.0
+            elif method == 'linear':
+                row[4] *= 1 - overlap if overlap >= iou_threshold else 1.0
+            else:
+                row[4] *= math.exp(-overlap * overlap / sigma)
+            if row[4] < min_score:
+                rows[pos] = rows[-1]
+                rows.pop()
+                continue
+            pos += 1
+        i += 1
+    return [p[5] for p in picks], [p[:5] for p in picks]
+
+
+SOFT_NMS_BOXES = torch.tensor([[6.0, 3.0, 8.0, 7.0], [3.0, 6.0, 9.0, 11.0],
+                               [3.0, 7.0, 10.0, 12.0], [1.0, 4.0, 13.0, 7.0]])
+SOFT_NMS_SCORES = torch.tensor([0.6, 0.9, 0.7, 0.2])
+
+
+@pytest.mark.parametrize('method, inds, scores', [  # mmcv's own test_softnms_allclose values
+    ('linear', [1, 0, 2, 3], [0.9, 0.6, 0.29024392, 0.2]),
+    ('gaussian', [1, 0, 2, 3], [0.9, 0.59630775, 0.35275510, 0.18650459]),
+    ('naive', [1, 0, 3], [0.9, 0.6, 0.2]),
+])
+def test_soft_nms_gives_mmcvs_expected_values(method, inds, scores):
+    dets, keep = soft_nms(SOFT_NMS_BOXES, SOFT_NMS_SCORES, iou_threshold=0.3, sigma=0.5,
+                          min_score=0.01, method=method)
+    assert keep.tolist() == inds and keep.dtype == torch.int64
+    torch.testing.assert_close(dets[:, :4], SOFT_NMS_BOXES[inds])
+    torch.testing.assert_close(dets[:, 4], torch.tensor(scores))
+
+
+@pytest.mark.parametrize('method', ['naive', 'linear', 'gaussian'])
+@pytest.mark.parametrize('offset, min_score', [(0, 0.001), (1, 0.3), (0, 0.5)])
+def test_soft_nms_matches_the_reference_with_ties_and_drops(method, offset, min_score):
+    boxes = random_boxes(80, size=32.0)
+    scores = (torch.rand(80) * 10).round() / 10 + 0.05  # many equal scores
+    dets, keep = soft_nms(boxes, scores, iou_threshold=0.3, sigma=0.5, min_score=min_score,
+                          method=method, offset=offset)
+    ref_keep, ref_dets = reference_soft_nms(boxes, scores, 0.3, 0.5, min_score, method, offset)
+    assert keep.tolist() == ref_keep
+    torch.testing.assert_close(dets, torch.tensor(ref_dets), rtol=1e-5, atol=1e-6)
+    assert (dets[:, 4] >= min_score).all()
+
+
+def test_soft_nms_empty_input():
+    dets, keep = soft_nms(torch.zeros(0, 4), torch.zeros(0), 0.3)
+    assert keep.shape == (0, ) and dets.shape == (0, 5)
+
+
+def test_batched_soft_nms_as_mmdet_calls_it():
+    """mmdet's test_cfg ``nms=dict(type='soft_nms', ...)`` goes through batched_nms; its split
+    path (many boxes, per class) gives the same result as the offset trick."""
+    boxes, scores = random_boxes(300), torch.rand(300)
+    classes = torch.randint(0, 4, (300, ))
+    cfg = dict(type='soft_nms', iou_threshold=0.5, min_score=0.05)
+    dets, keep = batched_nms(boxes, scores, classes, dict(cfg))
+    split_dets, split_keep = batched_nms(boxes, scores, classes, dict(cfg, split_thr=100))
+    assert torch.equal(keep, split_keep) and torch.equal(dets, split_dets)
+    assert (dets[:, -1][1:] <= dets[:, -1][:-1]).all() and len(keep) > 0
 
 
 def bilinear(feature, y, x):
