@@ -90,7 +90,14 @@ class LayerNorm2d(nn.LayerNorm):
 
 class GlobalResponseNorm(nn.Module):
     """ConvNeXt V2's GRN on NHWC input (N, H, W, C): x + gamma * (x * Nx) + beta, where Nx is
-    each channel's spatial L2 norm divided by the mean of those norms over channels."""
+    each channel's spatial L2 norm divided by the mean of those norms over channels.
+
+    The norms are computed and divided in fp32 whatever the input dtype: in fp16 a norm over a
+    large map passes 65504 (activations of 3000 over 64 x 64 pixels), and inf / inf gives NaN
+    (ConvNeXt-V2 issue 66, a V2 detector in fp16 "detects nothing"). Nx is a ratio near 1, so
+    it goes back to the input dtype safely. (LayerNorm needs no such care: torch's kernels
+    keep its statistics in fp32 for fp16 / bf16 input.)
+    """
 
     def __init__(self, num_channels: int, eps: float = 1e-6):
         super().__init__()
@@ -99,9 +106,10 @@ class GlobalResponseNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
-        spatial_norm = torch.linalg.vector_norm(x, ord=2, dim=(1, 2), keepdim=True)
+        spatial_norm = torch.linalg.vector_norm(x, ord=2, dim=(1, 2), keepdim=True,
+                                                dtype=torch.float32)
         normalised = spatial_norm / (spatial_norm.mean(dim=-1, keepdim=True) + self.eps)
-        return x + torch.addcmul(self.beta, self.gamma, x * normalised)
+        return x + torch.addcmul(self.beta, self.gamma, x * normalised.to(x.dtype))
 
 
 def drop_path(x: Tensor, drop_prob: float) -> Tensor:

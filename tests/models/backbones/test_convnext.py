@@ -3,6 +3,7 @@ fast / memory paths against the plain one. Parametrised over archs, never copied
 import pytest
 import timm
 import torch
+from torch import nn
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.registry import MODELS as MMSEG_MODELS
@@ -159,3 +160,43 @@ def test_image_smaller_than_the_total_stride_is_refused_by_name():
     model(torch.randn(1, 3, 32, 32))
     with pytest.raises(ValueError, match=r'at least 32 x 32 pixels .* got 31 x 64'):
         model(torch.randn(1, 3, 31, 64))
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_grn_stays_finite_where_a_low_precision_norm_overflows(dtype):
+    from convnext_dense.models.backbones.convnext import GlobalResponseNorm
+    grn = GlobalResponseNorm(8)
+    nn.init.normal_(grn.gamma)
+    nn.init.normal_(grn.beta)
+    x = 3000 * (1 + torch.rand(1, 64, 64, 8))  # spatial L2 norms ~ 3e5 > fp16's 65504
+    naive = torch.linalg.vector_norm(x.to(dtype), dim=(1, 2))
+    if dtype == torch.float16:
+        assert not naive.isfinite().all()  # what the norm in the input dtype would give
+    reference = grn(x)
+    low = grn.to(dtype)(x.to(dtype))
+    assert low.isfinite().all()
+    # Within a few roundings of the input (fp16: 2^-11, bf16: 2^-8 relative; x ~ 3000-6000).
+    assert ((low.float() - reference).abs() <= 4 * torch.finfo(dtype).eps * x.abs() + 1).all()
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_layer_norms_keep_fp32_statistics_in_low_precision(dtype):
+    from convnext_dense.models.backbones.convnext import LayerNorm2d
+    x = 1e4 * torch.rand(2, 8, 16, 16)  # variance ~ 8e6, past fp16's range
+    for norm, inp in ((LayerNorm2d(8), x), (nn.LayerNorm(8), x.permute(0, 2, 3, 1))):
+        low = norm.to(dtype)(inp.to(dtype))
+        assert low.isfinite().all()
+        torch.testing.assert_close(low.float(), norm.float()(inp), rtol=2e-2, atol=2e-2)
+
+
+def test_v2_under_bf16_autocast_matches_fp32_with_large_activations():
+    model = ConvNeXt(arch='atto', use_grn=True, layer_scale_init_value=0.0).eval()
+    x = 50 * torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        reference = model(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            low = model(x)
+    for r, l in zip(reference, low):
+        assert l.float().isfinite().all()
+        # bf16 keeps 8 bits of mantissa (~0.4% per rounding); errors grow over the blocks.
+        assert (l.float() - r).abs().mean() / r.abs().mean() < 0.05
