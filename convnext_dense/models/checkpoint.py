@@ -14,13 +14,22 @@ layout            tell-tale keys                                what changes
                                                                 ``norm_pre`` / ``head`` dropped
 ``torchvision``   ``features.0.0.weight``                       ``features.k`` indices; layer
                                                                 scale (C, 1, 1) -> (C,)
+``fcmae``         ``encoder.stages.0.0.dwconv.kernel``          ConvNeXt V2 FCMAE pre-training
+                                                                (sparse convolutions): the
+                                                                official remapping rules, see
+                                                                :func:`convert_fcmae_state_dict`
+``huggingface``   ``embeddings.patch_embeddings.weight``        transformers ``ConvNextModel`` /
+                                                                ``ConvNextV2Model`` (also inside
+                                                                ``...ForImageClassification`` and
+                                                                UperNet's ``ConvNextBackbone``)
 ================  ============================================  ==============================
 
 Our own layout is the official one, so our checkpoints convert as ``official``. A full model
 checkpoint (``backbone.`` keys next to neck / head keys) gives its backbone.
 """
+import math
 import re
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -32,7 +41,7 @@ from ..fileio import save_torch_atomically
 
 StateDict = Dict[str, Tensor]
 
-LAYOUTS = ('official', 'mmpretrain', 'timm', 'torchvision')
+LAYOUTS = ('official', 'mmpretrain', 'timm', 'torchvision', 'fcmae', 'huggingface')
 
 
 class CheckpointMismatchError(InputError, ValueError):
@@ -61,6 +70,10 @@ def unwrap_state_dict(checkpoint: dict, prefix: Optional[str] = None) -> StateDi
 def detect_layout(state: StateDict) -> str:
     """Which of :data:`LAYOUTS` a (unwrapped) backbone state dict is in."""
     keys = list(state)
+    if any(k.endswith('.kernel') for k in keys):
+        return 'fcmae'
+    if any(re.match(r'^(\w+\.)?embeddings\.patch_embeddings\.', k) for k in keys):
+        return 'huggingface'
     if any(k.startswith('features.') for k in keys):
         return 'torchvision'
     if any(k.startswith(('stem.', 'stem_')) for k in keys):
@@ -74,7 +87,8 @@ def detect_layout(state: StateDict) -> str:
         f'first keys: {keys[:5]}')
 
 
-def _rename(state: StateDict, rules: List[Tuple[str, str]], drop: str) -> StateDict:
+def _rename(state: StateDict, rules: List[Tuple[str, Union[str, Callable]]],
+            drop: str) -> StateDict:
     """Applies the first matching (pattern, replacement) rule to each key not matching drop."""
     out = {}
     for key, value in state.items():
@@ -149,11 +163,66 @@ def convert_torchvision_state_dict(state: StateDict) -> StateDict:
     return _flatten_block_params(out)
 
 
+def _dense_kernel(kernel: Tensor) -> Tensor:
+    """A MinkowskiEngine kernel as a dense conv weight, by the official rules: (k*k, in, out)
+    -> (out, in, k, k); depthwise (k*k, C) -> (C, 1, k, k); the k*k axis is column-major."""
+    size = math.isqrt(kernel.shape[0])
+    if kernel.dim() == 3:
+        taps, in_channels, out_channels = kernel.shape
+        return kernel.permute(2, 1, 0).reshape(out_channels, in_channels, size, size) \
+            .transpose(3, 2)
+    return kernel.permute(1, 0).reshape(kernel.shape[1], 1, size, size).transpose(3, 2)
+
+
+def convert_fcmae_state_dict(state: StateDict) -> StateDict:
+    """ConvNeXt V2 FCMAE pre-training checkpoint (``convnextv2_*_1k_224_fcmae.pt``) -> ours.
+
+    The rules are the official ones (facebookresearch/ConvNeXt-V2, ``utils.py``
+    ``remap_checkpoint_keys`` and ``main_finetune.py``): keep the ``encoder.`` (drop the
+    decoder, ``proj``, ``pred`` and ``mask_token``), turn ``*.kernel`` into dense conv weights,
+    drop the ``.ln`` / ``.linear`` wrappers of MinkowskiEngine's LayerNorm and Linear, and
+    flatten the (1, C) biases and GRN parameters.
+    """
+    out = {}
+    for key, value in state.items():
+        if not key.startswith('encoder.'):
+            continue
+        key = key[len('encoder.'):]
+        if key.endswith('.kernel'):
+            key, value = key[:-len('kernel')] + 'weight', _dense_kernel(value)
+        key = re.sub(r'\.(ln|linear)\.', '.', key)
+        if key.endswith('bias') and value.dim() != 1:
+            value = value.reshape(-1)
+        out[key] = value
+    return convert_official_state_dict(out)
+
+
+def convert_huggingface_state_dict(state: StateDict) -> StateDict:
+    """transformers ``ConvNextModel`` / ``ConvNextV2Model`` (``convnext.`` / ``convnextv2.``
+    prefix of the classifiers allowed; UperNet's ``backbone.`` is taken off before) -> ours."""
+    state = {re.sub(r'^convnext(v2)?\.', '', k): v for k, v in state.items()}
+    rules = [
+        (r'^embeddings\.patch_embeddings\.', 'downsample_layers.0.0.'),
+        (r'^embeddings\.layernorm\.', 'downsample_layers.0.1.'),
+        (r'^encoder\.stages\.(\d+)\.downsampling_layer\.(\d)\.', r'downsample_layers.\1.\2.'),
+        (r'^encoder\.stages\.(\d+)\.layers\.(\d+)\.layernorm\.', r'stages.\1.\2.norm.'),
+        (r'^encoder\.stages\.(\d+)\.layers\.(\d+)\.layer_scale_parameter$',
+         r'stages.\1.\2.gamma'),
+        (r'^encoder\.stages\.(\d+)\.layers\.(\d+)\.grn\.weight$', r'stages.\1.\2.grn.gamma'),
+        (r'^encoder\.stages\.(\d+)\.layers\.(\d+)\.grn\.bias$', r'stages.\1.\2.grn.beta'),
+        (r'^encoder\.stages\.(\d+)\.layers\.(\d+)\.', r'stages.\1.\2.'),
+        (r'^hidden_states_norms\.stage(\d+)\.', lambda m: f'norm{int(m.group(1)) - 1}.'),
+    ]
+    return _flatten_block_params(_rename(state, rules, drop=r'^(classifier|layernorm|pooler)\.'))
+
+
 CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {
     'official': convert_official_state_dict,
     'mmpretrain': convert_mmpretrain_state_dict,
     'timm': convert_timm_state_dict,
     'torchvision': convert_torchvision_state_dict,
+    'fcmae': convert_fcmae_state_dict,
+    'huggingface': convert_huggingface_state_dict,
 }
 
 

@@ -1,9 +1,10 @@
 """Checkpoint conversion and numerical parity with the reference implementations.
 
-Random weights are put into timm's, torchvision's and mmpretrain's ConvNeXt (and into an
-official-layout checkpoint written here); converted into ours, the stage features must agree to
+Random weights are put into timm's, torchvision's, mmpretrain's and Hugging Face's ConvNeXt /
+ConvNeXt V2 (and into official-layout and FCMAE checkpoints written here); converted into ours, the stage features must agree to
 1e-5 (fp32), in eval and for gradients, whether the weights arrive in memory or as a file
 through ``init_cfg=dict(type='Pretrained')``."""
+import re
 from dataclasses import dataclass
 from typing import Callable, Dict, List
 
@@ -126,6 +127,75 @@ def official_reference(v2: bool) -> Reference:
                              has_out_norms=True)
 
 
+class FcmaeReference(Reference):
+    def file_payload(self) -> dict:
+        """An FCMAE pre-training checkpoint (sparse encoder + decoder), made from the official
+        dense layout by inverting the official remapping rules (facebookresearch/ConvNeXt-V2,
+        utils.py ``remap_checkpoint_keys``: kernels (k*k, in, out) / depthwise (k*k, C), the
+        ``.ln`` / ``.linear`` wrappers, (1, C) conv biases and GRN parameters)."""
+        dense = OfficialReference.file_payload(self)['model']
+        sparse = {}
+        for key, value in dense.items():
+            if key.startswith(('norm.', 'head.')):
+                continue  # the FCMAE encoder has no classifier
+            conv = re.match(r'^(downsample_layers\.[1-9]\.1|stages\.\d+\.\d+\.dwconv)\.', key)
+            if conv and key.endswith('.weight'):
+                out_channels, in_channels, k, _ = value.shape
+                kernel = value.transpose(3, 2).reshape(out_channels, in_channels, k * k)
+                value = kernel[:, 0].permute(1, 0) if '.dwconv.' in key else \
+                    kernel.permute(2, 1, 0)
+                key = key[:-len('weight')] + 'kernel'
+            elif conv:
+                value = value.reshape(1, -1)
+            elif re.match(r'^(downsample_layers\.[1-9]\.0|stages\.\d+\.\d+\.norm)\.', key):
+                key = re.sub(r'\.(weight|bias)$', r'.ln.\1', key)
+            elif re.match(r'^stages\.\d+\.\d+\.pwconv\d\.', key):
+                key = re.sub(r'\.(weight|bias)$', r'.linear.\1', key)
+            elif '.grn.' in key:
+                value = value.reshape(1, -1)
+            sparse[f'encoder.{key}'] = value
+        sparse.update({'mask_token': torch.zeros(1, 320, 1, 1), 'proj.weight': torch.randn(8, 320, 1, 1),
+                       'decoder.0.dwconv.weight': torch.randn(8, 1, 7, 7),
+                       'pred.weight': torch.randn(48, 8, 1, 1)})
+        return dict(model=sparse, epoch=1600)
+
+
+def fcmae_reference() -> Reference:
+    reference = official_reference(v2=True)
+    return FcmaeReference(reference.model, reference.features, reference.ours_kwargs,
+                          has_out_norms=True)
+
+
+def huggingface_reference(v2: bool, classifier: bool = False) -> Reference:
+    from transformers import (ConvNextConfig, ConvNextForImageClassification, ConvNextModel,
+                              ConvNextV2Config, ConvNextV2ForImageClassification,
+                              ConvNextV2Model)
+    settings = dict(depths=[2, 2, 6, 2], hidden_sizes=[40, 80, 160, 320])
+    if v2:
+        config, classes = ConvNextV2Config(**settings), (ConvNextV2Model,
+                                                          ConvNextV2ForImageClassification)
+    else:
+        config, classes = ConvNextConfig(layer_scale_init_value=1e-6, **settings), \
+            (ConvNextModel, ConvNextForImageClassification)
+    model = randomise(classes[classifier](config))
+    body = getattr(model, 'convnextv2' if v2 else 'convnext') if classifier else model
+    kwargs = dict(arch='atto', use_grn=v2, layer_scale_init_value=0.0 if v2 else 1e-6)
+    return Reference(model, lambda x: list(body(x, output_hidden_states=True).hidden_states[1:]),
+                     kwargs)
+
+
+def huggingface_upernet_reference() -> Reference:
+    """transformers' UperNet with a ConvNeXt backbone, whose per-stage norms are ours."""
+    from transformers import ConvNextConfig, UperNetConfig, UperNetForSemanticSegmentation
+    backbone = ConvNextConfig(depths=[2, 2, 6, 2], hidden_sizes=[40, 80, 160, 320],
+                              layer_scale_init_value=1e-6,
+                              out_features=['stage1', 'stage2', 'stage3', 'stage4'])
+    model = randomise(UperNetForSemanticSegmentation(UperNetConfig(
+        backbone_config=backbone, hidden_size=32, auxiliary_channels=16, num_labels=5)))
+    return Reference(model, lambda x: list(model.backbone(x).feature_maps), dict(arch='atto'),
+                     has_out_norms=True)
+
+
 REFERENCES: Dict[str, Callable[[], Reference]] = {
     'timm-v1-atto': lambda: timm_reference('convnext_atto', arch='atto'),
     'timm-v2-atto': lambda: timm_reference('convnextv2_atto', arch='atto', use_grn=True,
@@ -134,6 +204,8 @@ REFERENCES: Dict[str, Callable[[], Reference]] = {
     'torchvision-tiny': torchvision_reference,
     'mmpretrain-v1-atto': lambda: mmpretrain_reference(v2=False),
     'mmpretrain-v2-atto': lambda: mmpretrain_reference(v2=True),
+    'huggingface-v1-atto': lambda: huggingface_reference(v2=False),
+    'huggingface-v2-atto': lambda: huggingface_reference(v2=True),
 }
 FILE_REFERENCES: Dict[str, Callable[[], Reference]] = {
     'timm': lambda: timm_full_reference('convnextv2_atto', arch='atto', use_grn=True,
@@ -142,6 +214,9 @@ FILE_REFERENCES: Dict[str, Callable[[], Reference]] = {
     'mmpretrain': lambda: mmpretrain_reference(v2=True),
     'official': lambda: official_reference(v2=True),
     'official-v1': lambda: official_reference(v2=False),
+    'fcmae': fcmae_reference,
+    'huggingface': lambda: huggingface_reference(v2=True, classifier=True),
+    'huggingface-upernet': huggingface_upernet_reference,
 }
 
 
@@ -209,7 +284,8 @@ def test_checkpoint_file_loads_through_init_cfg(layout, tmp_path):
 
 def test_detected_layouts(tmp_path):
     expected = {'timm': 'timm', 'torchvision': 'torchvision', 'mmpretrain': 'mmpretrain',
-                'official': 'official'}
+                'official': 'official', 'fcmae': 'fcmae', 'huggingface': 'huggingface',
+                'huggingface-upernet': 'huggingface'}
     for name, layout in expected.items():
         _, detected = convert_state_dict(FILE_REFERENCES[name]().file_payload())
         assert detected == layout
