@@ -3,9 +3,11 @@
     python tools/model_zoo.py           # rewrite the table in README.md
     python tools/model_zoo.py --check   # exit 1 if README.md is out of date
 
-Each paper config (``configs/{mask_rcnn,cascade_mask_rcnn,upernet}/*.py``) states the published
-results of its recipe in ``model_zoo = dict(...)``; the table lists them with the config's path,
-so the README cannot drift from the configs.
+Each paper config (``configs/{mask_rcnn,cascade_mask_rcnn,upernet}{,_v2}/*.py``) states the
+published results of its recipe in ``model_zoo = dict(...)`` (None where the paper ran no such
+model; the V2 papers published no detector / segmentor checkpoints, so those rows link the
+backbone weights); the table lists them with the config's path, so the README cannot drift
+from the configs.
 """
 import argparse
 import glob
@@ -15,7 +17,8 @@ import sys
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PAPER_CONFIG_DIRS = ('mask_rcnn', 'cascade_mask_rcnn', 'upernet')
+PAPER_CONFIG_DIRS = ('mask_rcnn', 'cascade_mask_rcnn', 'upernet', 'mask_rcnn_v2',
+                     'cascade_mask_rcnn_v2', 'upernet_v2')
 BEGIN, END = '<!-- model-zoo:begin -->', '<!-- model-zoo:end -->'
 DETECTION_HEADER = ('| method | backbone | pretrain | schedule | box AP | mask AP | params | '
                     'FLOPs | config | official checkpoint |\n|---|---|---|---|---|---|---|---|---|---|')
@@ -31,19 +34,38 @@ def paper_configs(repo: str = REPO):
     return [osp.relpath(path, repo) for path in found]
 
 
+def _number(value) -> str:
+    return '-' if value is None else str(value)
+
+
+def _checkpoint(entry: dict) -> str:
+    """The published model, else the backbone weights the config starts from."""
+    if entry.get('checkpoint'):
+        return f"[model]({entry['checkpoint']})"
+    if entry.get('backbone_checkpoint'):
+        return f"none published; [backbone]({entry['backbone_checkpoint']})"
+    return 'none published; backbone weights unpublished'
+
+
 def _row(path: str, entry: dict) -> str:
     link = f"[`{osp.basename(path)}`]({path})"
-    checkpoint = f"[model]({entry['checkpoint']})"
+    checkpoint = _checkpoint(entry)
     common = [entry['method'], entry['backbone'], entry['pretrain'], entry['schedule']]
     if 'miou' in entry:
-        results = [f"{entry['miou'][0]} / {entry['miou'][1]}"]
+        single, multi = entry['miou']
+        results = ['no published result' if single is None and multi is None else
+                   f'{_number(single)} / {_number(multi)}']
+    elif entry['box_ap'] is None:
+        results = ['no published result', '-']
     else:
         results = [str(entry['box_ap']), str(entry['mask_ap'])]
     return '| ' + ' | '.join(common + results + [entry['params'], entry['flops'], link,
                                                   checkpoint]) + ' |'
 
 
-SIZE_ORDER = ('ConvNeXt-T', 'ConvNeXt-S', 'ConvNeXt-B', 'ConvNeXt-L', 'ConvNeXt-XL')
+SIZE_ORDER = ('ConvNeXt-T', 'ConvNeXt-S', 'ConvNeXt-B', 'ConvNeXt-L', 'ConvNeXt-XL',
+              'ConvNeXt V2-A', 'ConvNeXt V2-F', 'ConvNeXt V2-P', 'ConvNeXt V2-N', 'ConvNeXt V2-T',
+              'ConvNeXt V2-B', 'ConvNeXt V2-L', 'ConvNeXt V2-H')
 
 
 def zoo_markdown(repo: str = REPO) -> str:
