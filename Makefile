@@ -33,13 +33,18 @@ test-all: $(STAMP)
 BENCH_DIR := work_dirs/bench
 BENCH_ARGS := --arch tiny --img-size 224 --threads 2 --channels-last \
 	--impls ours,timm,torchvision,mmpretrain
+# ConvNeXt V2-T against the V2 peers (torchvision has no V2); compare its ours row with
+# infer_fp32.json's for the cost of GRN.
+BENCH_V2_ARGS := --arch tiny --v2 --img-size 224 --threads 2 --channels-last \
+	--impls ours,timm,mmpretrain
 
 bench: $(STAMP)
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --dtype bf16 --json $(BENCH_DIR)/infer_bf16.json
+	$(PY) tools/benchmark.py $(BENCH_V2_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32_v2.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/infer_fp32.json $(BENCH_DIR)/train_fp32.json \
-		$(BENCH_DIR)/infer_bf16.json --out $(BENCH_DIR)/backbones.png
+		$(BENCH_DIR)/infer_bf16.json $(BENCH_DIR)/infer_fp32_v2.json --out $(BENCH_DIR)/backbones.png
 
 clean:
 	rm -rf $(VENV) work_dirs

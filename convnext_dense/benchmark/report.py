@@ -104,10 +104,18 @@ def _fmt(value: Optional[float], pattern: str) -> str:
     return '-' if value is None else pattern.format(value)
 
 
+def _subject(meta: dict) -> str:
+    """What was timed: the backbone arch (``V2`` with GRN), or the kind of run."""
+    if 'arch' not in meta:
+        return meta['kind']
+    return f"{meta['arch']}{' V2' if meta.get('use_grn') else ''}"
+
+
 def format_table(report: dict) -> str:
     """The report as an aligned text table, fastest first, with a header line of settings."""
     meta = report['meta']
-    header = (f"{meta['kind']} {meta.get('arch', '')} {meta['mode']} batch {meta['batch_size']} "
+    subject = f"{meta['kind']} {_subject(meta)}" if 'arch' in meta else meta['kind']
+    header = (f"{subject} {meta['mode']} batch {meta['batch_size']} "
               f"{meta.get('dtype', 'fp32')} on {meta['device_name']}; matmul peak "
               f"{meta['matmul_peak_gflops']:.0f} GFLOP/s")
     columns = ['impl', 'img/s med', 'min', 'max', 'ms/batch', 'peak MB', 'params M', 'GFLOPs',
@@ -136,7 +144,7 @@ def format_markdown(reports: List[dict]) -> str:
              'peak memory MB | % of matmul peak |', '|---|---|---|---|---|---|']
     for report in reports:
         meta = report['meta']
-        setting = (f"{meta.get('arch', meta['kind'])} {meta['mode']} b{meta['batch_size']} "
+        setting = (f"{_subject(meta)} {meta['mode']} b{meta['batch_size']} "
                    f"{meta.get('dtype', 'fp32')}")
         ranked = sorted(report['results'].items(),
                         key=lambda item: -item[1]['images_per_s']['median'])
@@ -182,5 +190,5 @@ def _plot_panel(axis, report: dict) -> None:
         axis.text(medians[y] + highs[y], y, '  ' + label, va='center', fontsize=8)
     axis.set_xlim(0, max(m + h for m, h in zip(medians, highs)) * 1.35)
     axis.set_xlabel('images / s (median over interleaved rounds; whiskers min-max)')
-    axis.set_title(f"{meta.get('arch', meta['kind'])} {meta['mode']}, batch {meta['batch_size']}"
+    axis.set_title(f"{_subject(meta)} {meta['mode']}, batch {meta['batch_size']}"
                    f", {meta.get('dtype', 'fp32')}, {meta['device_name']}", fontsize=9)

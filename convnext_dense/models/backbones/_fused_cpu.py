@@ -156,13 +156,13 @@ class PackedMlpWeights:
     def _pack(first_weight: Tensor, second_weight: Tensor, second_bias: Tensor,
               scale: Optional[Tensor]) -> PackedMlp:
         with torch.no_grad():
-            folded_weight, folded_bias = _fold_scale(second_weight, second_bias, scale)
+            folded_weight, folded_bias = fold_scale(second_weight, second_bias, scale)
             return PackedMlp(torch.ops.mkldnn._reorder_linear_weight(first_weight, None),
                              torch.ops.mkldnn._reorder_linear_weight(folded_weight, None),
                              folded_bias)
 
 
-def _fold_scale(weight: Tensor, bias: Tensor, scale: Optional[Tensor]):
+def fold_scale(weight: Tensor, bias: Tensor, scale: Optional[Tensor]):
     if scale is None:
         return weight, bias
     return weight * scale[:, None], bias * scale
@@ -179,7 +179,7 @@ class LinearScaleResidualFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor, scale: Optional[Tensor],
                 residual: Tensor) -> Tensor:
-        folded_weight, folded_bias = _fold_scale(weight, bias, scale)
+        folded_weight, folded_bias = fold_scale(weight, bias, scale)
         ctx.save_for_backward(h, weight, bias, scale)
         return torch.ops.mkldnn._linear_pointwise.binary(h, residual.contiguous(), folded_weight,
                                                          folded_bias, 'add')
@@ -191,7 +191,7 @@ class LinearScaleResidualFunction(torch.autograd.Function):
         grad_2d = grad_out.reshape(-1, grad_out.shape[-1])
         grad_h = grad_w = grad_b = grad_scale = None
         if need_h:
-            folded_weight, _ = _fold_scale(weight, bias, scale)
+            folded_weight, _ = fold_scale(weight, bias, scale)
             grad_h = (grad_2d @ folded_weight).view(h.shape)
         if need_w or need_scale:
             unscaled_grad_w = grad_2d.t() @ h.reshape(-1, h.shape[-1])

@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import convnext_dense.models.backbones.convnext as convnext_module
 from convnext_dense.benchmark.implementations import reference_weights
 from convnext_dense.models import ConvNeXt
 from convnext_dense.models.backbones import _fused_cpu
@@ -243,3 +244,20 @@ def test_model_with_packed_weights_deep_copies_and_pickles():
     expected = eval_outputs(model, x)  # the cache now holds opaque oneDNN tensors
     assert_same_outputs(eval_outputs(copy.deepcopy(model), x), expected)
     assert_same_outputs(eval_outputs(pickle.loads(pickle.dumps(model)), x), expected)
+
+
+@pytest.mark.parametrize('layer_scale', [0.0, 0.5], ids=['v2', 'v2-with-layer-scale'])
+def test_fused_grn_folded_into_the_second_linear_matches_plain(monkeypatch, layer_scale):
+    """Inference folds GRN into a per-sample channel scale and the second linear's bias, and
+    reduces its norms in slices (forced small here, so there are many)."""
+    monkeypatch.setattr(convnext_module, 'GRN_SLICE_BYTES', 256)
+    block = randomised_block(16, v2=True).eval()
+    if layer_scale:
+        block.gamma = torch.nn.Parameter(torch.rand(16) + layer_scale)
+    x = torch.randn(3, 16, 13, 11).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        block.fused = False
+        plain = block(x)
+        block.fused = True
+        fused = block(x)
+    torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-5)
