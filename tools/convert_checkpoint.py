@@ -1,10 +1,11 @@
-"""Converts an official / timm / torchvision / mmpretrain ConvNeXt checkpoint to our layout.
+"""Converts a ConvNeXt checkpoint of any layout we read to ours (official, FCMAE, timm, ...).
 
     python tools/convert_checkpoint.py SRC DST [--layout auto] [--prefix backbone.]
                                        [--arch tiny [--use-grn] [--no-layer-scale]]
 
-SRC is a path or URL, read without running code from it unless --trust-checkpoint. DST gets ``{'state_dict': ..., 'meta': {...}}`` (written atomically),
-loadable with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``. With ``--arch`` the result
+Layouts: official, FCMAE (V2 pre-training), timm, torchvision, mmpretrain, Hugging Face. SRC is
+a path or URL, read without running code from it unless --trust-checkpoint. DST gets
+``{'state_dict': ..., 'meta': {...}}`` (written atomically), loadable with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``. With ``--arch`` the result
 is checked against that backbone first, and any missing / unexpected key is named.
 """
 import argparse

@@ -363,7 +363,7 @@ class ConvNeXt(BaseModule):
             settable later as ``model.fused``. They step aside by themselves while tracing,
             exporting, compiling and under autocast.
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
-            prefix=None)`` loads official / timm / torchvision / mmpretrain weights, read without
+            prefix=None)`` loads weights of any layout :mod:`..checkpoint` reads, without
             running code (``trust=True`` to unpickle a file that needs more; see
             :mod:`convnext_dense.checkpoint_loading`).
 
