@@ -5,8 +5,9 @@
 
 Layouts: official, FCMAE (V2 pre-training), timm, torchvision, mmpretrain, Hugging Face. SRC is
 a path or URL, read without running code from it unless --trust-checkpoint. DST gets
-``{'state_dict': ..., 'meta': {...}}`` (written atomically), loadable with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``. With ``--arch`` the result
-is checked against that backbone first, and any missing / unexpected key is named.
+``{'state_dict': ..., 'meta': {...}}`` (written atomically), loadable with
+``init_cfg=dict(type='Pretrained', checkpoint=DST)``. With ``--arch`` the result is checked
+against that backbone first, and any missing / unexpected key is named.
 """
 import argparse
 import sys
