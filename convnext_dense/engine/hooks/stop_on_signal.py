@@ -8,6 +8,7 @@ the data-loader workers end with the process. ``tools/train.py`` then exits with
 (128 + SIGTERM), as a process killed by the signal would, and ``--resume`` continues.
 """
 import signal
+import threading
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
@@ -28,6 +29,8 @@ class StopOnSignalHook(Hook):
         self._previous, self._received = {}, None
 
     def before_train(self, runner) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # Python delivers signals to the main thread only; nothing to install
         for number in self.signals:
             self._previous[number] = signal.signal(number, self._note)
 
