@@ -26,19 +26,12 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     optimizer=dict(lr=1e-4),
     paramwise_cfg=dict(decay_rate=0.9, decay_type='layer_wise', num_layers=12))
-# The paper's multi-scale test: scales 0.75-1.25 with flip (`tools/test.py --tta`).
+# The paper's multi-scale test: scales 0.75-1.25 with flip (`tools/test.py --tta`); the rest of
+# the dataset base's tta_pipeline as it is.
 img_ratios = [0.75, 1.0, 1.25]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
-             [dict(type='RandomFlip', prob=0., direction='horizontal'),
-              dict(type='RandomFlip', prob=1., direction='horizontal')],
-             [dict(type='LoadAnnotations', reduce_zero_label=True)],
-             [dict(type='PackSegInputs')],
-         ]),
-]
+tta_pipeline = _base_.tta_pipeline
+tta_pipeline[1]['transforms'][0] = [dict(type='Resize', scale_factor=r, keep_ratio=True)
+                                    for r in img_ratios]
 model_zoo = dict(
     backbone='ConvNeXt V2-B', pretrain='FCMAE + IN-1k', method='UperNet',
     schedule='160k, 512x512', miou=(None, 52.1), params='-', flops='-', checkpoint=None,
