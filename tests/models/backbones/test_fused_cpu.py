@@ -36,6 +36,15 @@ def run_block(block: ConvNeXtBlock, x: torch.Tensor, fused: bool):
     return out.detach(), x.grad, grads
 
 
+def infer_plain_and_fused(block: ConvNeXtBlock, x: torch.Tensor):
+    """The block's inference outputs on its plain path, then on its fused path."""
+    with torch.inference_mode():
+        block.fused = False
+        plain = block(x)
+        block.fused = True
+        return plain, block(x)
+
+
 # (channels, side): 8 x 16 x 16 tokens fold layer scale into the weight (tokens >= 4C); 32
 # channels at 4 x 4 do not; 60 a side takes oneDNN's weight-gradient kernel instead of tiles.
 @pytest.mark.parametrize('channels, side', [(8, 16), (32, 4), (8, 30), (4, 60)])
@@ -59,11 +68,7 @@ def test_fused_block_matches_plain_in_training(channels, side, v2, layout):
 def test_fused_block_matches_plain_in_inference(v2):
     block = randomised_block(16, v2).eval()
     x = torch.randn(2, 16, 12, 12).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        block.fused = False
-        plain = block(x)
-        block.fused = True
-        fused = block(x)
+    plain, fused = infer_plain_and_fused(block, x)
     torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-5)
     assert fused.is_contiguous(memory_format=torch.channels_last)
 
@@ -255,9 +260,5 @@ def test_fused_grn_folded_into_the_second_linear_matches_plain(monkeypatch, laye
     if layer_scale:
         block.gamma = torch.nn.Parameter(torch.rand(16) + layer_scale)
     x = torch.randn(3, 16, 13, 11).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        block.fused = False
-        plain = block(x)
-        block.fused = True
-        fused = block(x)
+    plain, fused = infer_plain_and_fused(block, x)
     torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-5)
