@@ -1,88 +1,235 @@
-"""`make demo`: trains the Mask R-CNN and UperNet ConvNeXt-atto demos on the embedded toy data
-(CPU, a few minutes each), prints COCO bbox / segm mAP and mIoU, and writes PNGs of
-predictions beside the ground truth of a validation image, and of the training curves.
+"""`make demo`: trains Mask R-CNN and UperNet with ConvNeXt-atto backbones from scratch on the
+embedded toy shapes (CPU, a few minutes each), validating each run 4 times on the held-out toy
+validation split, then shows what they learned: COCO bbox / segm mAP and mIoU (per class),
+pictures of ground truth beside prediction, the training curves, and a one-screen summary.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--det-iters 700] [--seg-iters 1200]
+    python tools/demo.py [--work-dir work_dirs/demo] [--det-iters N] [--seg-iters N]
+                         [--cfg-options KEY=VALUE ...]
+
+The iterations default to the demo configs' schedules; ``--det-iters`` / ``--seg-iters`` set
+``train_cfg.max_iters``, the cosine schedule's end and ``train_cfg.val_interval`` (a quarter).
 """
 import argparse
 import os.path as osp
 import runpy
-from typing import Dict, List
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
 
+import mmcv
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from convnext_dense.apis import Predictor
 from convnext_dense.visualization import plot_log_curves
+from convnext_dense.visualization.comparison import (ComparisonGrid, comparison_grid, upscaled,
+                                                     upscale_factor)
+from convnext_dense.visualization.log_curves import load_scalars
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMOS = {
-    'detection': dict(config='mask-rcnn_convnext-atto_toy.py', metrics=('bbox_mAP', 'segm_mAP'),
-                      metric_prefix='coco/', image='data/toy_coco/val/000000.png'),
-    'segmentation': dict(config='upernet_convnext-atto_toy.py', metrics=('mIoU', ),
-                         metric_prefix='', image='data/toy_ade20k/images/validation/'
-                         'toy_validation_000000.png'),
-}
+VALIDATIONS = 4  # per run, evenly spaced, the last at the end of training
+GRID_IMAGES = 3
+PANEL_SIDE = 320  # the least side of a grid panel, in pixels
+HERO_PANEL_SIDE = 480  # the single-image picture's
+SCORE_THR = 0.5
 
 
-def train(config: str, work_dir: str, iters: int):
-    """Runs tools/train.py for ``iters`` iterations; returns the runner."""
-    args = [config, '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_iters={iters}',
-            f'train_cfg.val_interval={iters}', f'param_scheduler.1.end={iters}']
+@dataclass(frozen=True)
+class Demo:
+    """One demo run: its config under configs/demo, what to call it, and its logged metrics
+    (shown name -> logged key); ``class_metric`` is the per-class key prefix, if logged."""
+    task: str
+    config: str
+    model: str
+    metrics: Dict[str, str]
+    class_metric: Optional[str] = None
+
+    @property
+    def config_path(self) -> str:
+        return osp.join(REPO, 'configs', 'demo', self.config)
+
+    @property
+    def name(self) -> str:
+        return osp.splitext(self.config)[0]
+
+
+DEMOS = (
+    Demo('detection', 'mask-rcnn_convnext-atto_toy.py', 'Mask R-CNN + ConvNeXt-atto',
+         {'bbox mAP': 'coco/bbox_mAP', 'segm mAP': 'coco/segm_mAP'}),
+    Demo('segmentation', 'upernet_convnext-atto_toy.py', 'UperNet + ConvNeXt-atto',
+         {'mIoU': 'mIoU'}, class_metric='IoU.'),
+)
+
+
+@dataclass
+class DemoResult:
+    demo: Demo
+    iters: int
+    val_images: int
+    history: List[dict]  # validation records: 'step' and the logged metrics
+    checkpoint: str
+    curves: str
+    grids: Dict[str, ComparisonGrid] = field(default_factory=dict)  # by picture path
+    image_paths: List[str] = field(default_factory=list)  # the validation images shown
+
+    @property
+    def pictures(self) -> List[str]:
+        return list(self.grids)
+
+    @property
+    def final(self) -> dict:
+        return self.history[-1]
+
+
+def schedule_options(config: str, iters: int) -> List[str]:
+    """``--cfg-options`` that train for ``iters`` iterations and validate VALIDATIONS times; the
+    decay (the config's last lr scheduler) then ends at ``iters``, unless ``iters`` ends the run
+    before the decay begins (a test's few iterations)."""
+    schedulers = Config.fromfile(config).param_scheduler
+    options = [f'train_cfg.max_iters={iters}',
+               f'train_cfg.val_interval={max(1, iters // VALIDATIONS)}']
+    if iters > schedulers[-1].get('begin', 0):
+        options.append(f'param_scheduler.{len(schedulers) - 1}.end={iters}')
+    return options
+
+
+def train(demo: Demo, work_dir: str, iters: Optional[int], cfg_options: Sequence[str]) -> int:
+    """Runs tools/train.py on the demo's config; returns the number of iterations trained."""
+    options = [*(schedule_options(demo.config_path, iters) if iters else []), *cfg_options]
+    args = [demo.config_path, '--work-dir', work_dir] + (['--cfg-options', *options]
+                                                         if options else [])
     main = runpy.run_path(osp.join(REPO, 'tools', 'train.py'), run_name='demo')['main']
-    return main(args)
+    runner = main(args)
+    return runner.iter
 
 
-def ground_truth_of(predictor: Predictor, image: str):
-    """The validation sample of ``image``, packed by the config's pipeline (with its labels)."""
+def validation_set(predictor: Predictor):
+    """The config's validation dataset, with its test pipeline (which loads ground truth)."""
     with DefaultScope.overwrite_default_scope(predictor.task.scope):
-        dataset = predictor.task.registry('DATASETS').build(predictor.cfg.val_dataloader.dataset)
-    index = next(i for i in range(len(dataset))
-                 if osp.abspath(dataset.get_data_info(i)['img_path']) == osp.abspath(image))
-    sample = dataset[index]['data_samples']
-    if 'gt_instances' in sample and hasattr(sample.gt_instances.bboxes, 'tensor'):
-        # The pipeline packs mmdet's box type; its visualiser draws plain (N, 4) tensors.
-        sample.gt_instances.bboxes = sample.gt_instances.bboxes.tensor
-    return sample
+        return predictor.task.registry('DATASETS').build(predictor.cfg.val_dataloader.dataset)
 
 
-def run_demo(task: str, work_root: str, iters: int) -> List[str]:
-    demo = DEMOS[task]
-    config = osp.join(REPO, 'configs', 'demo', demo['config'])
-    work_dir = osp.join(work_root, osp.splitext(demo['config'])[0])
-    runner = train(config, work_dir, iters)
-    metrics: Dict[str, float] = {
-        name: runner.message_hub.get_scalar(f"val/{demo['metric_prefix']}{name}").current()
-        for name in demo['metrics']}
+def comparison_rows(predictor: Predictor, dataset, images: Sequence[str], min_side: int):
+    """(ground truth, prediction) panels for ``images`` of ``dataset``, enlarged so that their
+    shorter side is at least ``min_side`` pixels."""
+    index_of = {osp.abspath(dataset.get_data_info(i)['img_path']): i
+                for i in range(len(dataset))}
+    rows = []
+    for image in images:
+        index = index_of[image]
+        truth = dataset[index]['data_samples']  # ground truth in the image's own pixels
+        sample = predictor.predict(image)
+        for name in ('gt_instances', 'gt_sem_seg'):
+            if name in truth:
+                sample.set_field(truth.get(name), name)
+        rgb = mmcv.imread(image, channel_order='rgb')
+        factor = upscale_factor(*rgb.shape[:2], min_side)
+        rgb = mmcv.imrescale(rgb, factor, interpolation='nearest')
+        rows.append(predictor.draw_panels(rgb, upscaled(sample, factor), SCORE_THR))
+    return rows
 
-    predictor = Predictor(config, osp.join(work_dir, f'iter_{iters}.pth'))
-    sample = predictor.predict(demo['image'])
-    truth = ground_truth_of(predictor, demo['image'])
-    for field in ('gt_instances', 'gt_sem_seg'):
-        if field in truth:
-            sample.set_field(truth.get(field), field)
-    picture = osp.abspath(osp.join(work_root, f'{task}_predictions.png'))
-    predictor.draw(demo['image'], sample, picture, score_thr=0.5, draw_gt=True)
-    curves = osp.abspath(osp.join(work_root, f'{task}_curves.png'))
-    plot_log_curves(work_dir, curves, keys=['loss', *demo['metrics']])
-    summary = '   '.join(f'{name} {value:.3f}' for name, value in metrics.items())
-    return [f'{demo["config"]} ({iters} iterations on the toy validation split): {summary}',
-            f'  ground truth (left) vs predictions (right): {picture}',
-            f'  training curves: {curves}']
+
+def picture_title(result: 'DemoResult', num_images: int) -> str:
+    metrics = ', '.join(f'{name} {result.final[key]:.3f}' if 'mAP' in name else
+                        f'{name} {result.final[key]:.1f}'
+                        for name, key in result.demo.metrics.items())
+    return (f'{result.demo.model}, {result.iters} iterations: {metrics}\n'
+            f'metrics on the {result.val_images} held-out toy validation images; '
+            f'{"the first " + str(num_images) if num_images > 1 else "the first"} shown')
+
+
+def draw_pictures(result: DemoResult, predictor: Predictor, dataset, work_root: str) -> None:
+    """Writes the single-image picture and the grid of the first validation images, and
+    records them in ``result``."""
+    meta = predictor.model.dataset_meta
+    legend = [(name, tuple(colour)) for name, colour in zip(meta['classes'], meta['palette'])]
+    if result.demo.task == 'segmentation':  # mmseg's visualiser leaves ignored pixels unlit
+        legend.append(('unlabelled (not scored)', (0, 0, 0)))
+    result.image_paths = [osp.abspath(dataset.get_data_info(i)['img_path'])
+                          for i in range(min(GRID_IMAGES, len(dataset)))]
+    for suffix, images, side in (('prediction', result.image_paths[:1], HERO_PANEL_SIDE),
+                                 ('grid', result.image_paths, PANEL_SIDE)):
+        rows = comparison_rows(predictor, dataset, images, side)
+        grid = comparison_grid(rows, picture_title(result, len(images)), legend)
+        path = osp.abspath(osp.join(work_root, f'{result.demo.task}_{suffix}.png'))
+        mmcv.imwrite(grid.picture[..., ::-1], path)
+        result.grids[path] = grid
+
+
+def run_demo(demo: Demo, work_root: str, iters: Optional[int],
+             cfg_options: Sequence[str] = ()) -> DemoResult:
+    work_dir = osp.join(work_root, demo.name)
+    trained = train(demo, work_dir, iters, cfg_options)
+    _, history = load_scalars(work_dir)
+    checkpoint = osp.join(work_dir, f'iter_{trained}.pth')
+    curves = osp.abspath(osp.join(work_root, f'{demo.task}_curves.png'))
+    plot_log_curves(work_dir, curves, keys=['loss', *demo.metrics.values()])
+    predictor = Predictor(demo.config_path, checkpoint)
+    dataset = validation_set(predictor)
+    result = DemoResult(demo, trained, len(dataset), history, checkpoint, curves)
+    draw_pictures(result, predictor, dataset, work_root)
+    return result
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current directory if it lies under it, else absolute."""
+    relative = osp.relpath(path)
+    return path if relative.startswith('..') else relative
+
+
+def _format(value: float, key: str) -> str:
+    return f'{value:.3f}' if 'mAP' in key else f'{value:.1f}'
+
+
+def summary(results: Sequence[DemoResult], seconds: float) -> str:
+    """The one-screen report: what was trained, the metrics at each validation, per-class
+    results, where the pictures and checkpoints are, and what to try next."""
+    rule = '=' * 88
+    lines = [rule, f'convnext-dense demo: two ConvNeXt-atto models trained from scratch on the '
+             f'toy shapes, on CPU, in {seconds / 60:.1f} min', '']
+    for result in results:
+        demo, history = result.demo, result.history
+        lines.append(f'{demo.model}: {result.iters} iterations '
+                     f'(configs/demo/{demo.config}), on {result.val_images} held-out images:')
+        lines.append('  ' + f'{"iteration":<10}' + ''.join(f'{r["step"]:>8}' for r in history))
+        for name, key in demo.metrics.items():
+            lines.append('  ' + f'{name:<10}' +
+                         ''.join(f'{_format(r[key], key):>8}' for r in history))
+        if demo.class_metric:
+            per_class = [(k[len(demo.class_metric):], v) for k, v in result.final.items()
+                         if k.startswith(demo.class_metric)]
+            lines.append('  per class: ' + '  '.join(f'{n} {v:.1f}' for n, v in per_class))
+        lines.append('')
+    lines.append('Pictures, ground truth | prediction, and training curves:')
+    for result in results:
+        lines += [f'  {_shown(path)}' for path in (*result.pictures, result.curves)]
+    lines.append('Checkpoints:')
+    lines += [f'  {_shown(result.checkpoint)}' for result in results]
+    first = results[0]
+    lines += ['', 'Next, predict on your own images (a folder or files; PNG + JSON per image):',
+              f'  {_shown(sys.executable)} tools/infer.py configs/demo/{first.demo.config} '
+              f'{_shown(first.checkpoint)} YOUR_IMAGES --out-dir work_dirs/infer', rule]
+    return '\n'.join(lines)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'))
-    parser.add_argument('--det-iters', type=int, default=700)
-    parser.add_argument('--seg-iters', type=int, default=1200)
+    parser.add_argument('--det-iters', type=int, help='default: the config\'s schedule')
+    parser.add_argument('--seg-iters', type=int, help='default: the config\'s schedule')
+    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='passed to tools/train.py for both runs')
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> List[DemoResult]:
     args = parse_args(argv)
-    report = run_demo('detection', args.work_dir, args.det_iters)
-    report += run_demo('segmentation', args.work_dir, args.seg_iters)
-    print('\n' + '\n'.join(report))
+    start = time.monotonic()
+    results = [run_demo(demo, args.work_dir, iters, args.cfg_options)
+               for demo, iters in zip(DEMOS, (args.det_iters, args.seg_iters))]
+    print('\n' + summary(results, time.monotonic() - start))
+    return results
 
 
 if __name__ == '__main__':

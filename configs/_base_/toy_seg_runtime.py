@@ -2,7 +2,8 @@
 # their iteration), one checkpoint at the end, written atomically (`max_iters` comes from the schedule base).
 _base_ = './seg_runtime.py'
 
-custom_imports = dict(imports=['convnext_dense', 'convnext_dense.datasets.toy_ade20k'],
+custom_imports = dict(imports=['convnext_dense', 'convnext_dense.datasets.toy_ade20k',
+                              'convnext_dense.evaluation.per_class_iou'],
                       allow_failed_imports=False)
 
 default_hooks = dict(

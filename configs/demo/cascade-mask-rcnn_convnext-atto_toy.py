@@ -22,7 +22,7 @@ def _slim_stage(target_stds):
 
 
 model = dict(
-    backbone=dict(arch='atto', drop_path_rate=0.0, layer_scale_init_value=1e-6),
+    backbone=dict(arch='atto', drop_path_rate=0.0, layer_scale_init_value=1.0),
     neck=dict(in_channels=[40, 80, 160, 320], out_channels=width),
     rpn_head=dict(in_channels=width, feat_channels=width),
     roi_head=dict(

@@ -9,7 +9,7 @@ heads use them) are turned into plain BatchNorm, since inference runs in one pro
 import copy
 import functools
 import warnings
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import mmcv
 import numpy as np
@@ -110,16 +110,25 @@ class Predictor:
         colour map with a legend of the classes shown), with the ground truth beside them if
         ``draw_gt`` and ``sample`` carries it; returns the RGB picture."""
         rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
-        with DefaultScope.overwrite_default_scope(self.task.scope):
-            visualizer = self.visualizer
-            visualizer.add_datasample('prediction', rgb, sample, draw_gt=draw_gt,
-                                      draw_pred=True, show=False,
-                                      **self.task.draw_arguments(score_thr))
-            picture = visualizer.get_image()
+        picture = self._draw(rgb, sample, score_thr, draw_gt=draw_gt, draw_pred=True)
         if self.task is SEGMENTATION:
             picture = add_legend(picture, self._legend_entries(sample, draw_gt))
         mmcv.imwrite(picture[..., ::-1], out_file)
         return picture
+
+    def draw_panels(self, rgb: np.ndarray, sample: BaseDataElement,
+                    score_thr: float = 0.3) -> Tuple[np.ndarray, np.ndarray]:
+        """(ground truth, prediction) pictures of ``sample`` drawn on ``rgb`` (H, W, 3) uint8
+        RGB, each (H, W, 3) RGB; ``sample`` carries both (``gt_instances`` / ``gt_sem_seg``
+        beside ``pred_instances`` / ``pred_sem_seg``) in ``rgb``'s pixels."""
+        return (self._draw(rgb, sample, score_thr, draw_gt=True, draw_pred=False),
+                self._draw(rgb, sample, score_thr, draw_gt=False, draw_pred=True))
+
+    def _draw(self, rgb: np.ndarray, sample: BaseDataElement, score_thr: float, **what):
+        with DefaultScope.overwrite_default_scope(self.task.scope):
+            self.visualizer.add_datasample('prediction', rgb, sample, show=False, **what,
+                                           **self.task.draw_arguments(score_thr))
+            return self.visualizer.get_image()
 
     def _legend_entries(self, sample: BaseDataElement, draw_gt: bool):
         maps = [sample.pred_sem_seg] + ([sample.gt_sem_seg] if draw_gt and

@@ -18,10 +18,9 @@ import numpy as np
 import mmseg.registry
 from mmseg.datasets import BaseSegDataset
 
-from ..fileio import create_directory_atomically
 from ..registry import register
-from .toy_scenes import (SHAPE_CLASSES, SHAPE_PALETTE, announce_toy_data, polygon_mask,
-                          render_scene)
+from .toy_scenes import (SHAPE_CLASSES, SHAPE_PALETTE, announce_toy_data, ensure_generated,
+                         polygon_mask, render_scene)
 
 SEG_CLASSES = ('background', ) + SHAPE_CLASSES
 SEG_PALETTE = [(120, 120, 120)] + SHAPE_PALETTE
@@ -29,7 +28,7 @@ SEG_PALETTE = [(120, 120, 120)] + SHAPE_PALETTE
 DEFAULT_SPLITS: Dict[str, Tuple[int, int]] = {'training': (240, 10), 'validation': (60, 11)}
 DEFAULT_IMAGE_SIZE = 160
 UNLABELLED = 0
-SCENE_OPTIONS = dict(max_objects=5, radius_range=(0.12, 0.28), materials=True)
+SCENE_OPTIONS = dict(max_objects=5, radius_range=(0.12, 0.28), materials=40.0, class_colours=True)
 
 
 def label_map(objects, size: int) -> np.ndarray:
@@ -67,7 +66,9 @@ def ensure_toy_ade20k(data_root: str, splits: Dict[str, Tuple[int, int]] = None,
         for split, (num_images, seed) in splits.items():
             _write_split(directory, split, num_images, seed, image_size)
 
-    return create_directory_atomically(data_root, fill)
+    manifest = dict(dataset='toy_ade20k', splits=splits, image_size=image_size,
+                    scene=SCENE_OPTIONS)
+    return ensure_generated(data_root, manifest, fill)
 
 
 class ToyADE20KDataset(BaseSegDataset):

@@ -58,7 +58,7 @@ def test_dataset_without_data_root_is_a_clear_error():
 
 def test_materials_change_only_the_shapes_and_differ_by_class():
     plain, objects = render_scene(np.random.default_rng(8), 128)
-    textured, same_objects = render_scene(np.random.default_rng(8), 128, materials=True)
+    textured, same_objects = render_scene(np.random.default_rng(8), 128, materials=40.0)
     assert [o.label for o in objects] == [o.label for o in same_objects]
     inside = np.logical_or.reduce([polygon_mask(o.polygon, 128, 128).astype(bool)
                                    for o in objects])

@@ -55,5 +55,6 @@ val_dataloader = dict(
                                   seg_map_path='annotations/validation'),
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+# mmseg's IoUMetric that also logs each class's IoU (convnext_dense.evaluation.per_class_iou).
+val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
