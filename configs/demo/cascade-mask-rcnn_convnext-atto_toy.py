@@ -1,5 +1,6 @@
 # Cascade Mask R-CNN + ConvNeXt-atto on the toy shapes with the paper's head design (4 convs +
-# 1 fc per stage, GIoU, decoded-box regression) at CPU widths (64 channels, FC 256).
+# 1 fc per stage, GIoU, decoded-box regression) at CPU widths (64 channels, FC 256); layer scale
+# from 1.0 as in the other demos.
 _base_ = [
     '../_base_/models/cascade-mask-rcnn_convnext-t_fpn_4conv1fc-giou.py',
     '../_base_/datasets/toy_coco.py',

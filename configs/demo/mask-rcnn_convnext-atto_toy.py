@@ -1,5 +1,7 @@
 # Mask R-CNN + ConvNeXt-atto on the toy shapes, sized for a CPU: slim heads (FPN / RPN / RoI /
 # mask 64 channels, FC 256, 2 mask convs, 128 sampled RoIs), 160x160 images, no pretraining.
+# Layer scale starts at 1.0, not the paper's 1e-6: a 400-iteration run from scratch has no time
+# to grow it.
 _base_ = [
     '../_base_/models/mask-rcnn_convnext-t_fpn.py',
     '../_base_/datasets/toy_coco.py',

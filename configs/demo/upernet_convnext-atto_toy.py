@@ -1,5 +1,6 @@
 # UperNet + ConvNeXt-atto on the toy ADE20K-format shapes, sized for a CPU: decode head 64
-# channels, auxiliary FCN head 32, 128x128 crops, whole-image test, no pretraining.
+# channels, auxiliary FCN head 32, 128x128 crops, whole-image test, no pretraining. Layer scale
+# starts at 1.0, not the paper's 1e-6: a 400-iteration run from scratch has no time to grow it.
 _base_ = [
     '../_base_/models/upernet_convnext-t.py',
     '../_base_/datasets/toy_ade20k.py',

@@ -11,8 +11,8 @@ from ..registry import register
 class PerClassIoUMetric(IoUMetric):
     """:class:`mmseg.evaluation.IoUMetric` (same arguments, same printed table and summary
     metrics) whose results add ``IoU.<class name>`` in percent for every class of
-    ``dataset_meta``: a class never predicted shows as 0, one absent from the ground truth as
-    NaN (or ``nan_to_num``)."""
+    ``dataset_meta``: a labelled class never predicted shows as 0, a class neither labelled nor
+    predicted as NaN (or ``nan_to_num``)."""
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
