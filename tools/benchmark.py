@@ -42,6 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='fp32, or autocast to bf16 / fp16')
     parser.add_argument('--channels-last', action='store_true',
                         help='backbone mode: NHWC memory format for every implementation')
+    parser.add_argument('--drop-path-rate', type=float, default=None,
+                        help='backbone mode: stochastic depth of the last block, the same '
+                             'linear schedule for every implementation (training steps)')
     parser.add_argument('--compile', action='store_true', help='torch.compile every model')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
@@ -56,7 +59,7 @@ def _given(args: argparse.Namespace, defaults) -> dict:
     """Settings the user gave, on top of the mode's defaults."""
     values = dict(img_size=args.img_size, batch_size=args.batch_size, mode=args.mode,
                   dtype=args.dtype, threads=args.threads, device=args.device,
-                  warmup=args.warmup, rounds=args.rounds)
+                  warmup=args.warmup, rounds=args.rounds, drop_path_rate=args.drop_path_rate)
     return {k: v for k, v in values.items() if v is not None and hasattr(defaults, k)}
 
 

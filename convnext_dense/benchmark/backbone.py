@@ -35,6 +35,7 @@ class BackboneBenchmarkSettings:
     mode: str = 'infer'
     dtype: str = 'fp32'
     channels_last: bool = False
+    drop_path_rate: float = 0.0
     compile: bool = False
     threads: Optional[int] = None
     device: str = 'cpu'
@@ -87,7 +88,8 @@ def _build_all(impls: Sequence[str], settings: BackboneBenchmarkSettings,
     models = {}
     for name in impls:
         try:
-            models[name] = build_implementation(name, settings.arch, settings.use_grn, state)
+            models[name] = build_implementation(name, settings.arch, settings.use_grn, state,
+                                                settings.drop_path_rate)
         except MissingImplementationError as error:
             print_log(f'Skipping {name}: {error}', logger='current')
     if not models:

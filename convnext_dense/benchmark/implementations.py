@@ -26,14 +26,14 @@ class MissingImplementationError(RuntimeError):
 class TimmFeatures(nn.Module):
     """timm ``convnext*`` with ``features_only=True`` plus timm ``LayerNorm2d`` output norms."""
 
-    def __init__(self, arch: str, use_grn: bool):
+    def __init__(self, arch: str, use_grn: bool, drop_path_rate: float = 0.0):
         super().__init__()
         import timm
         from timm.layers import LayerNorm2d
         name = f'convnextv2_{arch}' if use_grn else f'convnext_{arch}'
         if name not in timm.list_models(name):
             raise MissingImplementationError(f'timm {timm.__version__} has no model {name!r}.')
-        self.trunk = timm.create_model(name, features_only=True)
+        self.trunk = timm.create_model(name, features_only=True, drop_path_rate=drop_path_rate)
         self.norms = nn.ModuleList(LayerNorm2d(c, eps=1e-6) for c in resolve_arch(arch).channels)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
@@ -44,7 +44,7 @@ class TorchvisionFeatures(nn.Module):
     """torchvision ``ConvNeXt.features`` (any V1 arch, built from its block settings) plus
     torchvision ``LayerNorm2d`` output norms after the four stages."""
 
-    def __init__(self, arch: str, use_grn: bool):
+    def __init__(self, arch: str, use_grn: bool, drop_path_rate: float = 0.0):
         super().__init__()
         if use_grn:
             raise MissingImplementationError('torchvision has no ConvNeXt V2 (GRN).')
@@ -55,7 +55,8 @@ class TorchvisionFeatures(nn.Module):
         widths = list(spec.channels) + [None]
         settings = [CNBlockConfig(widths[i], widths[i + 1], spec.depths[i])
                     for i in range(spec.num_stages)]
-        self.features = TorchvisionConvNeXt(settings, stochastic_depth_prob=0.0).features
+        self.features = TorchvisionConvNeXt(settings,
+                                            stochastic_depth_prob=drop_path_rate).features
         self.norms = nn.ModuleList(LayerNorm2d(c, eps=1e-6) for c in spec.channels)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
@@ -75,22 +76,26 @@ def _split_out_norms(state: Dict[str, Tensor]):
     return trunk, norms
 
 
-def _build_ours(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn.Module:
-    model = ConvNeXt(arch, use_grn=use_grn, layer_scale_init_value=0.0 if use_grn else 1e-6)
+def _build_ours(arch: str, use_grn: bool, state: Dict[str, Tensor],
+                drop_path_rate: float) -> nn.Module:
+    model = ConvNeXt(arch, use_grn=use_grn, layer_scale_init_value=0.0 if use_grn else 1e-6,
+                     drop_path_rate=drop_path_rate)
     model.load_state_dict(state)
     return model
 
 
-def _build_timm(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn.Module:
-    model = TimmFeatures(arch, use_grn)
+def _build_timm(arch: str, use_grn: bool, state: Dict[str, Tensor],
+                drop_path_rate: float) -> nn.Module:
+    model = TimmFeatures(arch, use_grn, drop_path_rate)
     trunk, norms = _split_out_norms(state)
     model.trunk.load_state_dict(export_state_dict(trunk, model.trunk.state_dict(), 'timm'))
     model.norms.load_state_dict(norms)
     return model
 
 
-def _build_torchvision(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn.Module:
-    model = TorchvisionFeatures(arch, use_grn)
+def _build_torchvision(arch: str, use_grn: bool, state: Dict[str, Tensor],
+                       drop_path_rate: float) -> nn.Module:
+    model = TorchvisionFeatures(arch, use_grn, drop_path_rate)
     trunk, norms = _split_out_norms(state)
     template = {f'features.{k}': v for k, v in model.features.state_dict().items()}
     exported = export_state_dict(trunk, template, 'torchvision')
@@ -99,7 +104,8 @@ def _build_torchvision(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn
     return model
 
 
-def _build_mmpretrain(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn.Module:
+def _build_mmpretrain(arch: str, use_grn: bool, state: Dict[str, Tensor],
+                      drop_path_rate: float) -> nn.Module:
     try:
         from mmpretrain.models import ConvNeXt as MMPretrainConvNeXt
     except ImportError as error:
@@ -108,12 +114,13 @@ def _build_mmpretrain(arch: str, use_grn: bool, state: Dict[str, Tensor]) -> nn.
                                          channels=list(resolve_arch(arch).channels)),
                                out_indices=tuple(range(resolve_arch(arch).num_stages)),
                                gap_before_final_norm=False,
-                               use_grn=use_grn, layer_scale_init_value=0.0 if use_grn else 1e-6)
+                               use_grn=use_grn, layer_scale_init_value=0.0 if use_grn else 1e-6,
+                               drop_path_rate=drop_path_rate)
     model.load_state_dict(export_state_dict(state, model.state_dict(), 'mmpretrain'))
     return model
 
 
-BUILDERS: Dict[str, Callable[[str, bool, Dict[str, Tensor]], nn.Module]] = {
+BUILDERS: Dict[str, Callable[[str, bool, Dict[str, Tensor], float], nn.Module]] = {
     'ours': _build_ours,
     'timm': _build_timm,
     'torchvision': _build_torchvision,
@@ -140,10 +147,11 @@ def reference_weights(arch: str, use_grn: bool, seed: int = 0) -> Dict[str, Tens
     return state
 
 
-def build_implementation(name: str, arch: str, use_grn: bool,
-                         state: Dict[str, Tensor]) -> nn.Module:
+def build_implementation(name: str, arch: str, use_grn: bool, state: Dict[str, Tensor],
+                         drop_path_rate: float = 0.0) -> nn.Module:
     """The named implementation (a key of :data:`BUILDERS`) of ``arch`` holding ``state`` (our
-    layout), in fp32 on the CPU."""
+    layout), in fp32 on the CPU, with stochastic depth growing linearly from 0 to
+    ``drop_path_rate`` over the blocks (each library's own schedule; all four are this one)."""
     if name not in BUILDERS:
         raise ValueError(f'Unknown implementation {name!r}; choose from {sorted(BUILDERS)}.')
-    return BUILDERS[name](arch, use_grn, state)
+    return BUILDERS[name](arch, use_grn, state, drop_path_rate)

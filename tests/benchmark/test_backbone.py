@@ -5,6 +5,7 @@ import torch
 from convnext_dense.benchmark import (BackboneBenchmarkSettings, ImplementationsDisagree,
                                       run_backbone_benchmark, validate_report)
 from convnext_dense.benchmark import implementations
+from convnext_dense.models.backbones.convnext import resolve_arch
 
 TINY = dict(arch='atto', img_size=64, batch_size=2, warmup=1, rounds=2)
 
@@ -33,10 +34,10 @@ def test_bf16_autocast_runs():
 def test_disagreeing_implementation_stops_the_run(monkeypatch):
     real = implementations.BUILDERS['timm']
 
-    def broken_timm(arch, use_grn, state):
+    def broken_timm(arch, use_grn, state, drop_path_rate):
         state = dict(state)
         state['stages.2.0.pwconv2.bias'] = state['stages.2.0.pwconv2.bias'] + 0.1
-        return real(arch, use_grn, state)
+        return real(arch, use_grn, state, drop_path_rate)
 
     monkeypatch.setitem(implementations.BUILDERS, 'timm', broken_timm)
     with pytest.raises(ImplementationsDisagree, match='timm output 2 differs from ours'):
@@ -48,3 +49,18 @@ def test_missing_implementation_is_skipped_with_the_rest_measured():
     settings = BackboneBenchmarkSettings(use_grn=True, **TINY)
     report = run_backbone_benchmark(settings, ['ours', 'torchvision'], show_progress=False)
     assert list(report['results']) == ['ours']
+
+
+def test_drop_path_rate_reaches_every_implementation():
+    blocks = sum(resolve_arch('atto').depths)
+    state = implementations.reference_weights('atto', False)
+    rates = {}
+    for name in ('ours', 'timm', 'torchvision', 'mmpretrain'):
+        model = implementations.build_implementation(name, 'atto', False, state,
+                                                     drop_path_rate=0.4)
+        rates[name] = sorted(round(float(getattr(m, 'drop_prob', getattr(m, 'p', 0.0))), 6)
+                             for m in model.modules()
+                             if type(m).__name__ in ('DropPath', 'StochasticDepth'))
+    expected = [round(r, 6) for r in torch.linspace(0, 0.4, blocks).tolist() if r > 0]
+    for name, found in rates.items():  # torchvision also keeps the first block's p=0 module
+        assert [r for r in found if r > 0] == expected, name

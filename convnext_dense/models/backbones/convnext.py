@@ -131,14 +131,18 @@ class GlobalResponseNorm(nn.Module):
         return scale.view(x.shape[0], 1, 1, x.shape[-1]).to(x.dtype)
 
 
+def keep_mask(x: Tensor, drop_prob: float) -> Tensor:
+    """Stochastic depth's draw: (N, 1, ..., 1) of ``x``'s dtype, 1 for the samples kept (with
+    probability 1 - ``drop_prob``) and 0 for those dropped. One ``torch.rand`` value per sample,
+    as mmcv's and timm's ``DropPath`` draw, so the same seed keeps the same samples."""
+    random = torch.rand((x.shape[0], ) + (1, ) * (x.dim() - 1), dtype=x.dtype, device=x.device)
+    return (1.0 - drop_prob + random).floor_()
+
+
 def drop_path(x: Tensor, drop_prob: float) -> Tensor:
     """Stochastic depth: each sample's ``x`` is zeroed with probability ``drop_prob`` and the
-    survivors scaled by 1 / (1 - drop_prob). Draws one ``torch.rand`` value per sample, as
-    mmcv's and timm's ``DropPath`` do, so the same seed drops the same samples."""
-    keep_prob = 1.0 - drop_prob
-    mask = (keep_prob + torch.rand((x.shape[0], ) + (1, ) * (x.dim() - 1), dtype=x.dtype,
-                                   device=x.device)).floor_()
-    return x.div(keep_prob) * mask
+    survivors scaled by 1 / (1 - drop_prob) (see :func:`keep_mask`)."""
+    return x.div(1.0 - drop_prob) * keep_mask(x, drop_prob)
 
 
 class DropPath(nn.Module):
@@ -161,8 +165,9 @@ class ConvNeXtBlock(nn.Module):
     Input and output: (N, C, H, W). The MLP runs on NHWC with ``nn.Linear``, which is faster
     than 1x1 convolutions on NCHW for these widths (timm measured the same). On fp32 CPU tensors
     the block runs oneDNN-fused kernels (:mod:`._fused_cpu`; same parameters, same results up to
-    float rounding) while ``fused`` is True; stochastic depth while training takes the plain
-    path. ``act`` is any activation module (GELU by default); GELU is fused into the first GEMM.
+    float rounding) while ``fused`` is True; with stochastic depth while training, only the
+    samples kept run the residual branch. ``act`` is any activation module (GELU by default);
+    GELU is fused into the first GEMM.
     """
 
     def __init__(self, channels: int, drop_path: float = 0.0, layer_scale_init_value: float = 1e-6,
@@ -183,8 +188,9 @@ class ConvNeXtBlock(nn.Module):
         self.packed_weights = PackedMlpWeights()
 
     def forward(self, x: Tensor) -> Tensor:
-        stochastic_depth = self.training and isinstance(self.drop_path, DropPath)
-        if fused_cpu_path_applies(x, enabled=self.fused and not stochastic_depth):
+        if self.training and isinstance(self.drop_path, DropPath):
+            return self._forward_stochastic_depth(x)
+        if fused_cpu_path_applies(x, enabled=self.fused):
             return self._forward_fused(x)
         return self._forward_plain(x)
 
@@ -199,6 +205,25 @@ class ConvNeXtBlock(nn.Module):
             x = x * self.gamma
         return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
 
+    def _forward_stochastic_depth(self, x: Tensor) -> Tensor:
+        """Training with stochastic depth: the same draw and result as the plain path (up to
+        float rounding), but the residual branch runs only on the samples it keeps, scaled by
+        1 / keep probability, on the fused path where it applies: a dropped sample's branch
+        would be multiplied by zero, so its arithmetic (a drop_path_rate-th of the block's,
+        forward and backward) is never spent."""
+        if not fused_cpu_path_applies(x, enabled=self.fused):
+            return self._forward_plain(x)
+        keep_prob = 1.0 - self.drop_path.drop_prob
+        kept = keep_mask(x, self.drop_path.drop_prob).view(-1).nonzero().view(-1)
+        if kept.numel() == x.shape[0]:
+            return self._forward_fused_differentiable(x, 1.0 / keep_prob)
+        if kept.numel() == 0:
+            # Every parameter still gets its (zero) gradient, as on the plain path: optimizers
+            # and DistributedDataParallel expect each parameter used in every step.
+            return x + sum(p.sum() for p in self.parameters() if p.requires_grad) * 0.0
+        updated = self._forward_fused_differentiable(x.index_select(0, kept), 1.0 / keep_prob)
+        return x.index_copy(0, kept, updated)
+
     def _forward_fused(self, x: Tensor) -> Tensor:
         needs_grad = torch.is_grad_enabled() and (x.requires_grad
                                                   or self.pwconv1.weight.requires_grad)
@@ -206,18 +231,22 @@ class ConvNeXtBlock(nn.Module):
             return self._forward_fused_differentiable(x)
         return self._forward_fused_inference(x)
 
-    def _forward_fused_differentiable(self, x: Tensor) -> Tensor:
+    def _forward_fused_differentiable(self, x: Tensor, branch_scale: float = 1.0) -> Tensor:
+        """``x`` plus the residual branch times ``branch_scale`` (stochastic depth's 1 / keep
+        probability, else 1)."""
         y = depthwise_conv2d(x, self.dwconv.weight, self.dwconv.bias).permute(0, 2, 3, 1)
         y = self.act(linear(self.norm(y), self.pwconv1.weight, self.pwconv1.bias))
         if self.grn is not None:
             y = self.grn(y)
         shortcut = x.permute(0, 2, 3, 1)
-        if self.gamma is None or scale_folding_pays(y.numel() // y.shape[-1], self.pwconv2.weight):
-            y = linear_scale_residual(y, self.pwconv2.weight, self.pwconv2.bias, self.gamma,
-                                      shortcut)
+        scale = self.gamma
+        if branch_scale != 1.0:
+            scale = (y.new_full((self.pwconv2.out_features, ), branch_scale) if scale is None
+                     else scale * branch_scale)
+        if scale is None or scale_folding_pays(y.numel() // y.shape[-1], self.pwconv2.weight):
+            y = linear_scale_residual(y, self.pwconv2.weight, self.pwconv2.bias, scale, shortcut)
         else:
-            y = torch.addcmul(shortcut, linear(y, self.pwconv2.weight, self.pwconv2.bias),
-                              self.gamma)
+            y = torch.addcmul(shortcut, linear(y, self.pwconv2.weight, self.pwconv2.bias), scale)
         return y.permute(0, 3, 1, 2)
 
     def _forward_fused_inference(self, x: Tensor) -> Tensor:

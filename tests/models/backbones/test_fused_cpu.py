@@ -64,6 +64,35 @@ def test_fused_block_matches_plain_in_training(channels, side, v2, layout):
                                    msg=lambda m: f'{name}: {m}')
 
 
+# Masks for these seeds keep 2 of 6 samples, none, and all of them.
+@pytest.mark.parametrize('seed, drop_prob', [(0, 0.5), (3, 0.5), (0, 0.05)])
+@pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
+def test_stochastic_depth_runs_kept_samples_only_with_the_plain_paths_mask(seed, drop_prob, v2,
+                                                                           monkeypatch):
+    block = randomised_block(8, v2).train()
+    block.drop_path = convnext_module.DropPath(drop_prob)
+    x = torch.randn(6, 8, 12, 12)
+    results, batch_sizes = [], []
+    original = ConvNeXtBlock._forward_fused_differentiable
+
+    def counting(self, x, *args):
+        batch_sizes.append(x.shape[0])
+        return original(self, x, *args)
+
+    monkeypatch.setattr(ConvNeXtBlock, '_forward_fused_differentiable', counting)
+    for fused in (False, True):
+        torch.manual_seed(seed)
+        results.append(run_block(block, x, fused=fused))
+    torch.manual_seed(seed)
+    kept = int(convnext_module.keep_mask(x, drop_prob).sum())
+    assert batch_sizes == ([kept] if kept else [])  # the dropped samples are never computed
+    (out_plain, dx_plain, grads_plain), (out_fused, dx_fused, grads_fused) = results
+    torch.testing.assert_close(out_fused, out_plain, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(dx_fused, dx_plain, atol=1e-4, rtol=1e-4)
+    for name, grad in grads_plain.items():
+        torch.testing.assert_close(grads_fused[name], grad, atol=1e-4, rtol=1e-4, msg=name)
+
+
 @pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
 def test_fused_block_matches_plain_in_inference(v2):
     block = randomised_block(16, v2).eval()
