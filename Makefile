@@ -29,7 +29,8 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -m ''
 
 # The default backbone comparison (ConvNeXt-T at 224, 2 threads, NHWC for every implementation):
-# fp32 inference (batch 8), fp32 training steps (batch 4), bf16-autocast inference (batch 8).
+# fp32 inference (batch 8), fp32 training steps (batch 4) without and with the paper's stochastic
+# depth (0.4 for T), bf16-autocast inference (batch 8).
 BENCH_DIR := work_dirs/bench
 BENCH_ARGS := --arch tiny --img-size 224 --threads 2 --channels-last \
 	--impls ours,timm,torchvision,mmpretrain
@@ -41,10 +42,12 @@ BENCH_V2_ARGS := --arch tiny --v2 --img-size 224 --threads 2 --channels-last \
 bench: $(STAMP)
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
+	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --drop-path-rate 0.4 \
+		--json $(BENCH_DIR)/train_fp32_dp.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --dtype bf16 --json $(BENCH_DIR)/infer_bf16.json
 	$(PY) tools/benchmark.py $(BENCH_V2_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32_v2.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/infer_fp32.json $(BENCH_DIR)/train_fp32.json \
-		$(BENCH_DIR)/infer_bf16.json $(BENCH_DIR)/infer_fp32_v2.json --out $(BENCH_DIR)/backbones.png
+		$(BENCH_DIR)/train_fp32_dp.json $(BENCH_DIR)/infer_bf16.json $(BENCH_DIR)/infer_fp32_v2.json --out $(BENCH_DIR)/backbones.png
 
 clean:
 	rm -rf $(VENV) work_dirs

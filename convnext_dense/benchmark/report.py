@@ -105,10 +105,12 @@ def _fmt(value: Optional[float], pattern: str) -> str:
 
 
 def _subject(meta: dict) -> str:
-    """What was timed: the backbone arch (``V2`` with GRN), or the kind of run."""
+    """What was timed: the backbone arch (``V2`` with GRN; its stochastic depth, if any), or
+    the kind of run."""
     if 'arch' not in meta:
         return meta['kind']
-    return f"{meta['arch']}{' V2' if meta.get('use_grn') else ''}"
+    drop_path = f" drop path {meta['drop_path_rate']:g}" if meta.get('drop_path_rate') else ''
+    return f"{meta['arch']}{' V2' if meta.get('use_grn') else ''}{drop_path}"
 
 
 def format_table(report: dict) -> str:
