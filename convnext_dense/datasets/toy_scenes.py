@@ -1,4 +1,5 @@
-"""Deterministic synthetic scenes: textured backgrounds with non-overlapping shapes.
+"""Deterministic synthetic scenes: textured backgrounds with non-overlapping shapes, whose
+class may also show in their colour and surface pattern (:func:`render_scene`).
 
 A scene is an RGB image (H, W, 3) uint8 plus its objects, each a class index into
 :data:`SHAPE_CLASSES` and an exact polygon (K, 2) in pixel coordinates (x, y). The same seed

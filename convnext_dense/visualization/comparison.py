@@ -4,13 +4,13 @@
 prediction) so that small images are drawn at a readable size by mmdet's / mmseg's own
 visualisers; :func:`comparison_grid` lays out the drawn panels:
 
-    +--------------------------------------+
-    | title (the metric), one or more lines |  TITLE_LINE_HEIGHT each
-    | ground truth        prediction       |  LABEL_HEIGHT
-    | [panel]             [panel]          |  a row per image, GAP between panels
-    | ...                                  |
-    | legend (swatch, class name) ...      |  see add_legend
-    +--------------------------------------+
+    +-----------------------------------------+
+    | title (the metrics), one or more lines  |  TITLE_LINE_HEIGHT each
+    | ground truth          prediction        |  LABEL_HEIGHT
+    | [panel]               [panel]           |  a row per image, GAP between panels
+    | ...                                     |
+    | legend (swatch, class name) ...         |  see add_legend
+    +-----------------------------------------+
 """
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple

@@ -1,8 +1,8 @@
 # A short iteration-based schedule for the toy demos, trained from scratch on CPU: AdamW, linear
 # warm-up, cosine decay to max_iters, 4 evaluations (the last at the end), so the metric curves
-# show the learning. From scratch every layer needs
-# the full lr, so the layer-decay constructor runs with decay_rate 1.0 (it still keeps weight
-# decay off norms, biases and layer scales); pretrained fine-tuning is where decay < 1 pays.
+# show the learning. From scratch every layer needs the full lr, so the layer-decay constructor
+# runs with decay_rate 1.0 (it still keeps weight decay off norms, biases and layer scales);
+# pretrained fine-tuning is where decay < 1 pays.
 # Other lengths: --cfg-options train_cfg.max_iters=N train_cfg.val_interval=M param_scheduler.1.end=N
 max_iters = 400
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters // 4)
