@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 import mmcv
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
 
 from convnext_dense.apis import Predictor
+from convnext_dense.engine.config import load_config
 from convnext_dense.visualization import plot_log_curves
 from convnext_dense.visualization.comparison import (ComparisonGrid, comparison_grid, upscaled,
                                                      upscale_factor)
@@ -94,14 +95,22 @@ def schedule_options(config: str, iters: int) -> List[str]:
     return options
 
 
-def train(demo: Demo, work_dir: str, iters: Optional[int], cfg_options: Sequence[str]) -> int:
-    """Runs tools/train.py on the demo's config; returns the number of iterations trained."""
-    options = [*(schedule_options(demo.config_path, iters) if iters else []), *cfg_options]
+def train(demo: Demo, work_dir: str, options: Sequence[str]) -> int:
+    """Runs tools/train.py on the demo's config with ``--cfg-options`` ``options``; returns
+    the number of iterations trained."""
     args = [demo.config_path, '--work-dir', work_dir] + (['--cfg-options', *options]
                                                          if options else [])
     main = runpy.run_path(osp.join(REPO, 'tools', 'train.py'), run_name='demo')['main']
     runner = main(args)
     return runner.iter
+
+
+def options_dict(options: Sequence[str]) -> dict:
+    """``KEY=VALUE`` strings as the dict ``--cfg-options`` gives tools/train.py."""
+    namespace = argparse.Namespace(options={})
+    if options:
+        DictAction(option_strings=[], dest='options')(None, namespace, list(options))
+    return namespace.options
 
 
 def validation_set(predictor: Predictor):
@@ -160,12 +169,15 @@ def draw_pictures(result: DemoResult, predictor: Predictor, dataset, work_root: 
 def run_demo(demo: Demo, work_root: str, iters: Optional[int],
              cfg_options: Sequence[str] = ()) -> DemoResult:
     work_dir = osp.join(work_root, demo.name)
-    trained = train(demo, work_dir, iters, cfg_options)
+    options = [*(schedule_options(demo.config_path, iters) if iters else []), *cfg_options]
+    trained = train(demo, work_dir, options)
     _, history = load_scalars(work_dir)
     checkpoint = osp.join(work_dir, f'iter_{trained}.pth')
     curves = osp.abspath(osp.join(work_root, f'{demo.task}_curves.png'))
     plot_log_curves(work_dir, curves, keys=['loss', *demo.metrics.values()])
-    predictor = Predictor(demo.config_path, checkpoint)
+    # The config as trained, so the pictures come from the validation set the metrics did.
+    cfg = load_config(demo.config_path, options_dict(options), check_data=False)
+    predictor = Predictor(cfg, checkpoint)
     dataset = validation_set(predictor)
     result = DemoResult(demo, trained, len(dataset), history, checkpoint, curves)
     draw_pictures(result, predictor, dataset, work_root)
