@@ -65,6 +65,9 @@ DEMOS = (
 
 @dataclass
 class DemoResult:
+    """What one demo run produced: iterations trained, validation images, the validation
+    history (records with ``step`` and the logged metrics), the last checkpoint, the curves
+    PNG, and the pictures (path -> :class:`ComparisonGrid`) of the validation images shown."""
     demo: Demo
     iters: int
     val_images: int
@@ -81,6 +84,11 @@ class DemoResult:
     @property
     def final(self) -> dict:
         return self.history[-1]
+
+
+def formatted(value: float, key: str) -> str:
+    """A metric as people read it: mAP in [0, 1] to 3 places, percentages (IoU) to 1."""
+    return f'{value:.3f}' if 'mAP' in key else f'{value:.1f}'
 
 
 def schedule_options(config: str, iters: int) -> List[str]:
@@ -139,9 +147,9 @@ def comparison_rows(predictor: Predictor, dataset, images: Sequence[str], min_si
     return rows
 
 
-def picture_title(result: 'DemoResult', num_images: int) -> str:
-    metrics = ', '.join(f'{name} {result.final[key]:.3f}' if 'mAP' in name else
-                        f'{name} {result.final[key]:.1f}'
+def picture_title(result: DemoResult, num_images: int) -> str:
+    """Two lines: the model, its iterations and final metrics; what was evaluated and shown."""
+    metrics = ', '.join(f'{name} {formatted(result.final[key], key)}'
                         for name, key in result.demo.metrics.items())
     return (f'{result.demo.model}, {result.iters} iterations: {metrics}\n'
             f'metrics on the {result.val_images} held-out toy validation images; '
@@ -190,10 +198,6 @@ def _shown(path: str) -> str:
     return path if relative.startswith('..') else relative
 
 
-def _format(value: float, key: str) -> str:
-    return f'{value:.3f}' if 'mAP' in key else f'{value:.1f}'
-
-
 def summary(results: Sequence[DemoResult], seconds: float) -> str:
     """The one-screen report: what was trained, the metrics at each validation, per-class
     results, where the pictures and checkpoints are, and what to try next."""
@@ -207,7 +211,7 @@ def summary(results: Sequence[DemoResult], seconds: float) -> str:
         lines.append('  ' + f'{"iteration":<10}' + ''.join(f'{r["step"]:>8}' for r in history))
         for name, key in demo.metrics.items():
             lines.append('  ' + f'{name:<10}' +
-                         ''.join(f'{_format(r[key], key):>8}' for r in history))
+                         ''.join(f'{formatted(r[key], key):>8}' for r in history))
         if demo.class_metric:
             per_class = [(k[len(demo.class_metric):], v) for k, v in result.final.items()
                          if k.startswith(demo.class_metric)]
