@@ -127,19 +127,26 @@ def validation_set(predictor: Predictor):
         return predictor.task.registry('DATASETS').build(predictor.cfg.val_dataloader.dataset)
 
 
-def comparison_rows(predictor: Predictor, dataset, images: Sequence[str], min_side: int):
-    """(ground truth, prediction) panels for ``images`` of ``dataset``, enlarged so that their
-    shorter side is at least ``min_side`` pixels."""
-    index_of = {osp.abspath(dataset.get_data_info(i)['img_path']): i
-                for i in range(len(dataset))}
-    rows = []
-    for image in images:
-        index = index_of[image]
-        truth = dataset[index]['data_samples']  # ground truth in the image's own pixels
+def predicted_with_truth(predictor: Predictor, dataset, count: int):
+    """(image path, data sample) for the first ``count`` images of ``dataset``: the
+    prediction, with the ground truth (in the image's own pixels) beside it."""
+    shown = []
+    for index in range(min(count, len(dataset))):
+        image = osp.abspath(dataset.get_data_info(index)['img_path'])
+        truth = dataset[index]['data_samples']
         sample = predictor.predict(image)
         for name in ('gt_instances', 'gt_sem_seg'):
             if name in truth:
                 sample.set_field(truth.get(name), name)
+        shown.append((image, sample))
+    return shown
+
+
+def comparison_rows(predictor: Predictor, shown, min_side: int):
+    """(ground truth, prediction) panels for each (image path, sample) of ``shown``, enlarged
+    so that their shorter side is at least ``min_side`` pixels."""
+    rows = []
+    for image, sample in shown:
         rgb = mmcv.imread(image, channel_order='rgb')
         factor = upscale_factor(*rgb.shape[:2], min_side)
         rgb = mmcv.imrescale(rgb, factor, interpolation='nearest')
@@ -163,12 +170,12 @@ def draw_pictures(result: DemoResult, predictor: Predictor, dataset, work_root: 
     legend = [(name, tuple(colour)) for name, colour in zip(meta['classes'], meta['palette'])]
     if result.demo.task == 'segmentation':  # mmseg's visualiser leaves ignored pixels unlit
         legend.append(('unlabelled (not scored)', (0, 0, 0)))
-    result.image_paths = [osp.abspath(dataset.get_data_info(i)['img_path'])
-                          for i in range(min(GRID_IMAGES, len(dataset)))]
-    for suffix, images, side in (('prediction', result.image_paths[:1], HERO_PANEL_SIDE),
-                                 ('grid', result.image_paths, PANEL_SIDE)):
-        rows = comparison_rows(predictor, dataset, images, side)
-        grid = comparison_grid(rows, picture_title(result, len(images)), legend)
+    shown = predicted_with_truth(predictor, dataset, GRID_IMAGES)  # each predicted once
+    result.image_paths = [image for image, _ in shown]
+    for suffix, rows_shown, side in (('prediction', shown[:1], HERO_PANEL_SIDE),
+                                     ('grid', shown, PANEL_SIDE)):
+        rows = comparison_rows(predictor, rows_shown, side)
+        grid = comparison_grid(rows, picture_title(result, len(rows_shown)), legend)
         path = osp.abspath(osp.join(work_root, f'{result.demo.task}_{suffix}.png'))
         mmcv.imwrite(grid.picture[..., ::-1], path)
         result.grids[path] = grid
