@@ -15,6 +15,7 @@ import mmseg.registry
 
 from .datasets.check_seg_map import CheckSegMap
 from .datasets.load_image_or_skip import LoadImageOrSkip
+from .deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
 from .engine.hooks import ALL_HOOKS
 from .engine.optim import ConvNeXtLayerDecayOptimizerConstructor
 from .engine.runner import SafeLoadingRunner
@@ -29,6 +30,8 @@ def registrations() -> List[Registration]:
     """(registry name, class, registry packages) for what ``import convnext_dense`` provides."""
     return [
         ('MODELS', ConvNeXt, ALL_SCOPES),
+        ('MODELS', OnnxRuntimeDetector, ALL_SCOPES),
+        ('MODELS', OnnxRuntimeSegmentor, ALL_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
         *[('HOOKS', hook, ALL_SCOPES) for hook in ALL_HOOKS],
         ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),

@@ -5,7 +5,8 @@
                          [--launcher pytorch]
 
 CHECKPOINT (file or URL) is read without running code from it and must fit the config's model
-exactly; bad input ends in one line ``error: ...`` and exit status 2.
+exactly. A ``.onnx`` file from ``tools/export.py`` is run in ONNX Runtime instead, through the
+same dataloader and evaluator; bad input ends in one line ``error: ...`` and exit status 2.
 """
 import argparse
 import sys
@@ -28,7 +29,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     cfg = launch.load_config(args)
-    cfg.load_from = args.checkpoint
+    if args.checkpoint.endswith('.onnx'):
+        launch.use_onnx_model(cfg, args.checkpoint)
+    else:
+        cfg.load_from = args.checkpoint
     if args.tta:
         launch.enable_test_time_augmentation(cfg)
     if args.show_dir:

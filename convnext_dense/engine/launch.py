@@ -142,6 +142,15 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
     task_of(cfg).enable_visualisation(cfg, show_dir)
 
 
+def use_onnx_model(cfg: Config, onnx_file: str) -> None:
+    """Tests ``onnx_file`` (from ``tools/export.py``) in ONNX Runtime instead of the config's
+    PyTorch model: the dataloader, evaluator and hooks stay the config's."""
+    model_type = {'detection': 'OnnxRuntimeDetector',
+                  'segmentation': 'OnnxRuntimeSegmentor'}[task_of(cfg).name]
+    cfg.model = dict(type=model_type, onnx_file=onnx_file)
+    cfg.load_from = None
+
+
 def enable_test_time_augmentation(cfg: Config) -> None:
     """Multi-scale + flip testing with the config's ``tta_model`` and ``tta_pipeline``."""
     missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]

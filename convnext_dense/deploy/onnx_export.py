@@ -1,0 +1,87 @@
+"""Exports a trained detector or segmentor, preprocessing to post-processing, to one ONNX file
+of standard-domain operators, and reads back what such a file records about itself."""
+import warnings
+from typing import Set, Tuple
+
+import onnx
+import torch
+from torch import nn
+
+from ..errors import InputError
+from ..tasks import DETECTION, Task
+from .metadata import write_metadata
+from .detector_graph import TwoStageDetectorGraph
+from .segmentor_graph import SegmentorGraph
+
+STANDARD_DOMAINS = ('', 'ai.onnx')
+# LayerNormalization is an ONNX operator from opset 17; RoiAlign matches mmcv's aligned=True from
+# opset 16 (half-pixel coordinates).
+DEFAULT_OPSET = 17
+MIN_OPSET = 17
+
+
+def export_graph(model: nn.Module, task: Task, fixed_size: bool) -> nn.Module:
+    """The exportable graph of an mmdet two-stage detector with masks or an mmseg
+    ``EncoderDecoder`` (eval mode, on CPU)."""
+    if task is DETECTION:
+        if not (hasattr(model, 'rpn_head') and getattr(model, 'roi_head', None) is not None
+                and model.roi_head.with_mask):
+            raise InputError(f'{type(model).__name__}: only two-stage detectors with an RPN '
+                             f'and a mask head (Mask R-CNN, Cascade Mask R-CNN) export.')
+        graph = TwoStageDetectorGraph(model)
+    else:
+        graph = SegmentorGraph(model, fixed_size=fixed_size)
+    return graph.eval()
+
+
+def dynamic_axes(graph: nn.Module) -> dict:
+    """Height and width of the image (and its batch, for segmentors) and the number of
+    detections vary; everything else is fixed."""
+    if isinstance(graph, TwoStageDetectorGraph):
+        axes = {'image': {2: 'height', 3: 'width'}}
+        axes.update({name: {0: 'detections'} for name in graph.output_names})
+        return axes
+    return {'image': {0: 'batch', 2: 'height', 3: 'width'},
+            'seg_logits': {0: 'batch', 2: 'height', 3: 'width'},
+            'labels': {0: 'batch', 1: 'height', 2: 'width'}}
+
+
+def export_onnx(graph: nn.Module, out_file: str, shape: Tuple[int, int], dynamic: bool,
+                metadata: dict, opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
+    """Writes ``graph`` traced on a (1, 3, *shape) image to ``out_file`` (TorchScript exporter:
+    torchvision's NMS and RoIAlign have ONNX symbolics there) with ``metadata`` as JSON under
+    the model's metadata key; returns the model as written."""
+    if opset < MIN_OPSET:
+        raise InputError(f'--opset {opset}: the graph needs opset {MIN_OPSET} or later '
+                         f'(LayerNormalization, half-pixel RoiAlign).')
+    example = torch.zeros((1, 3) + tuple(shape))
+    # The tracer warns about every shape it reads as a Python number; the graph computes each one
+    # it needs from tensors, which the tests check at several sizes.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(graph, (example, ), out_file, dynamo=False, opset_version=opset,
+                          input_names=['image'], output_names=list(graph.output_names),
+                          dynamic_axes=dynamic_axes(graph) if dynamic else None)
+    model = onnx.load(out_file)
+    write_metadata(model, metadata)
+    onnx.save(model, out_file)
+    return model
+
+
+def operators(model: onnx.ModelProto) -> Set[Tuple[str, str]]:
+    """(domain, op_type) of every node, subgraphs (``If`` / ``Loop`` bodies) included."""
+    found = set()
+    pending = [model.graph]
+    while pending:
+        graph = pending.pop()
+        for node in graph.node:
+            found.add((node.domain, node.op_type))
+            pending += [attr.g for attr in node.attribute if attr.type == attr.GRAPH]
+            pending += [g for attr in node.attribute if attr.type == attr.GRAPHS
+                        for g in attr.graphs]
+    return found
+
+
+def non_standard_operators(model: onnx.ModelProto) -> Set[Tuple[str, str]]:
+    """Operators outside the standard ONNX domain (custom ops a stock runtime lacks)."""
+    return {op for op in operators(model) if op[0] not in STANDARD_DOMAINS}

@@ -1,0 +1,123 @@
+"""Export a trained detector or segmentor, preprocessing to post-processing, to ONNX.
+
+    python tools/export.py CONFIG CHECKPOINT --out model.onnx [--shape H W] [--dynamic]
+                           [--opset 17] [--check] [--trust-checkpoint] [--cfg-options ...]
+
+Mask R-CNN and Cascade Mask R-CNN: input ``image`` (1, 3, H, W) float32 BGR 0-255; outputs
+``boxes`` (N, 4) xyxy in input pixels, ``scores``, ``labels`` and ``masks`` (N, 28, 28) mask
+probabilities over each box. UperNet: input (B, 3, H, W); outputs ``seg_logits`` (B, C, H, W)
+and ``labels`` (B, H, W). Only standard ONNX operators (RoiAlign, NonMaxSuppression, TopK,
+Resize, LayerNormalization ...): stock ONNX Runtime runs the file, ``tools/test.py`` evaluates
+it and ``tools/infer.py`` predicts with it. ``--dynamic`` lets height and width (and a
+segmentor's batch) vary; otherwise the graph is for ``--shape`` (default: the test pipeline's
+resize scale). ``--check`` runs the file in ONNX Runtime beside PyTorch on a random image (two
+sizes with ``--dynamic``) and prints the largest differences.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+import torch
+from mmengine.config import DictAction
+
+from convnext_dense.apis import Predictor
+from convnext_dense.deploy.metadata import export_metadata
+from convnext_dense.deploy.onnx_export import (DEFAULT_OPSET, export_graph, export_onnx,
+                                               non_standard_operators, operators)
+from convnext_dense.engine.config import load_config
+from convnext_dense.errors import InputError, run_tool
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (path or URL)')
+    parser.add_argument('--out', required=True, help='the .onnx file to write')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help="the example image's size (the only size without --dynamic)")
+    parser.add_argument('--dynamic', action='store_true',
+                        help='any image height and width (and batch, for segmentors)')
+    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
+    parser.add_argument('--check', action='store_true',
+                        help='compare ONNX Runtime with PyTorch on a random image')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle CHECKPOINT fully even if it needs more than tensors (can '
+                        'run code: only for files from a source you trust)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config entries, e.g. model.test_cfg.mode=whole')
+    return parser.parse_args(argv)
+
+
+def pipeline_shape(cfg) -> tuple:
+    """(H, W) of the test pipeline's ``Resize`` scale, else 512 x 512."""
+    for step in cfg.test_dataloader.dataset.get('pipeline', []):
+        if step.get('type', '').endswith('Resize') and step.get('scale'):
+            width, height = step['scale']
+            return int(height), int(width)
+    return 512, 512
+
+
+def largest_differences(graph, session, shape) -> str:
+    """ONNX Runtime against PyTorch on one random image of ``shape``."""
+    image = torch.from_numpy(np.random.default_rng(0).uniform(0, 255, (1, 3) + shape)
+                             .astype(np.float32))
+    with torch.no_grad():
+        expected = graph(image)
+    found = session.run(None, {'image': image.numpy()})
+    parts = []
+    for name, want, got in zip(graph.output_names, expected, found):
+        want = want.numpy()
+        if want.shape != got.shape:
+            parts.append(f'{name} shape {got.shape} vs {want.shape}')
+        elif want.size:
+            parts.append(f'{name} {np.abs(want.astype(np.float64) - got).max():.2e}')
+        else:
+            parts.append(f'{name} empty in both')
+    return f'{shape[0]}x{shape[1]}: ' + ', '.join(parts)
+
+
+def check(graph, out_file: str, shape: tuple, dynamic: bool) -> None:
+    import onnx
+    import onnxruntime
+    onnx.checker.check_model(out_file, full_check=True)
+    session = onnxruntime.InferenceSession(out_file, providers=['CPUExecutionProvider'])
+    shapes = [shape] + ([(shape[0] + 64, shape[1] + 32)] if dynamic else [])
+    for size in shapes:
+        print('check, largest |ONNX Runtime - PyTorch|:', largest_differences(graph, session, size))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options, check_data=False)
+    shape = tuple(args.shape) if args.shape else pipeline_shape(cfg)
+    if min(shape) < 32:
+        raise InputError(f'--shape {shape[0]} {shape[1]}: at least 32 x 32.')
+    predictor = Predictor(cfg, args.checkpoint, trust_checkpoint=args.trust_checkpoint)
+    graph = export_graph(predictor.model, predictor.task, fixed_size=not args.dynamic)
+    metadata = export_metadata(cfg, predictor.task, predictor.model.dataset_meta, shape,
+                               args.dynamic)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    partial = f'{args.out}.partial'
+    start = time.perf_counter()
+    model = export_onnx(graph, partial, shape, args.dynamic, metadata, args.opset)
+    custom = non_standard_operators(model)
+    if custom:
+        os.remove(partial)
+        raise InputError(f'{args.config}: the graph uses operators outside the standard ONNX '
+                         f'domain: {sorted(custom)}')
+    os.replace(partial, args.out)
+    print(f'{args.out}: {predictor.task.name}, '
+          f'{"any height and width" if args.dynamic else f"{shape[0]}x{shape[1]} only"}, '
+          f'opset {args.opset}, {osp.getsize(args.out) / 2**20:.1f} MiB, '
+          f'{time.perf_counter() - start:.1f} s')
+    print('operators:', ' '.join(sorted(op for _, op in operators(model))))
+    if args.check:
+        check(graph, args.out, shape, args.dynamic)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_tool(main))
