@@ -11,6 +11,12 @@ Whole models (detectors / segmentors, synthetic batches; several configs are int
     python tools/benchmark.py --config configs/demo/mask-rcnn_convnext-atto_toy.py \\
         --img-size 320 --batch-size 2 --mode train
 
+Exported models (tools/export.py's graph) in ONNX Runtime beside the same graph in PyTorch eager,
+one image per step; one config per run makes the ratio the pair's:
+
+    python tools/benchmark.py --config configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py \
+        --onnxruntime --img-size 800 --batch-size 1 --threads 2
+
 Prints a table; ``--json`` writes the report (schema in ``convnext_dense/benchmark/report.py``),
 ``--plot`` a bar chart of images/s.
 """
@@ -22,6 +28,7 @@ from convnext_dense.benchmark import (BackboneBenchmarkSettings, ModelBenchmarkS
                                       format_table, plot_report, run_backbone_benchmark,
                                       run_model_benchmark, write_json)
 from convnext_dense.benchmark.harness import DTYPES
+from convnext_dense.benchmark.onnxruntime_inference import run_onnxruntime_benchmark
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--config', nargs='+', help='full-model mode: config file(s) to time')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override settings of every --config')
+    parser.add_argument('--onnxruntime', action='store_true',
+                        help='full-model mode: time each exported model in ONNX Runtime beside '
+                        'PyTorch eager (fp32 inference, batch 1)')
     parser.add_argument('--arch', default='tiny', help='backbone mode: ConvNeXt size')
     parser.add_argument('--v2', action='store_true', help='backbone mode: ConvNeXt V2 (GRN)')
     parser.add_argument('--impls', default='ours,timm,torchvision,mmpretrain',
@@ -68,6 +78,8 @@ def run(args: argparse.Namespace) -> dict:
         if args.compile or args.channels_last:
             raise SystemExit('--compile and --channels-last apply to backbone mode only.')
         settings = ModelBenchmarkSettings(**_given(args, ModelBenchmarkSettings))
+        if args.onnxruntime:
+            return run_onnxruntime_benchmark(settings, args.config, args.cfg_options)
         return run_model_benchmark(settings, args.config, args.cfg_options)
     settings = BackboneBenchmarkSettings(arch=args.arch, use_grn=args.v2,
                                          channels_last=args.channels_last,

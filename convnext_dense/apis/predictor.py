@@ -61,7 +61,8 @@ class Predictor:
     ``predict(image)`` takes an image path or an (H, W, 3) uint8 BGR array (as mmcv reads
     images) and returns mmdet's ``DetDataSample`` (``pred_instances``: boxes (N, 4) xyxy in
     image pixels, scores, labels, masks (N, H, W)) or mmseg's ``SegDataSample``
-    (``pred_sem_seg``: (1, H, W) class indices).
+    (``pred_sem_seg``: (1, H, W) class indices). ``checkpoint`` may also be a ``.onnx`` file
+    from ``tools/export.py``: ONNX Runtime then predicts, through the same pipeline.
     """
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None,
@@ -69,6 +70,25 @@ class Predictor:
         check_device(device)
         cfg = load_config(config, check_data=False) if isinstance(config, str) else config
         self.task = task_of(cfg)
+        if checkpoint and checkpoint.endswith('.onnx'):
+            model = self._onnxruntime_model(cfg, checkpoint, device)
+        else:
+            model = self._pytorch_model(cfg, checkpoint, trust_checkpoint)
+        self.model = model.to(device)
+        self.cfg = self.model.cfg
+
+    def _onnxruntime_model(self, cfg: Config, onnx_file: str, device: str):
+        """A file from ``tools/export.py``, run by ONNX Runtime (CPU)."""
+        from ..deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
+        if device != 'cpu':
+            raise InputError(f'{onnx_file}: ONNX models run on the CPU here; use --device cpu.')
+        model = (OnnxRuntimeSegmentor if self.task is SEGMENTATION
+                 else OnnxRuntimeDetector)(onnx_file)
+        model.cfg = cfg
+        return model
+
+    def _pytorch_model(self, cfg: Config, checkpoint: Optional[str], trust_checkpoint: bool):
+        """The framework's model with ``checkpoint``'s weights (read without running code)."""
         # The checkpoint is read first: a bad one is refused before a model is built.
         loaded = load_checkpoint(checkpoint, trust=trust_checkpoint) if checkpoint else None
         with DefaultScope.overwrite_default_scope(self.task.scope):
@@ -84,8 +104,7 @@ class Predictor:
                 check_fit(model, state, checkpoint)
                 model.load_state_dict(state)
             model.dataset_meta = self._dataset_meta(cfg, loaded)
-        self.model = model.to(device)
-        self.cfg = self.model.cfg
+        return model
 
     def _dataset_meta(self, cfg: Config, checkpoint: Optional[dict]) -> dict:
         """Classes from the checkpoint (else the config's test set); palette from the config's

@@ -17,21 +17,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from convnext_dense.datasets import ensure_toy_ade20k, ensure_toy_coco
 from convnext_dense.tasks import DETECTION
 
 REPO = Path(__file__).resolve().parents[2]
 DET = REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py'
 SEG = REPO / 'configs/demo/upernet_convnext-atto_toy.py'
 ONE_ITER = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1']
-
-
-@pytest.fixture(scope='module')
-def toy_data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp('toy')
-    ensure_toy_coco(str(root / 'data/toy_coco'))
-    ensure_toy_ade20k(str(root / 'data/toy_ade20k'))
-    return root / 'data'
 
 
 @pytest.fixture
