@@ -39,6 +39,10 @@ BENCH_ARGS := --arch tiny --img-size 224 --threads 2 --channels-last \
 BENCH_V2_ARGS := --arch tiny --v2 --img-size 224 --threads 2 --channels-last \
 	--impls ours,timm,mmpretrain
 
+# The exported paper models (tools/export.py's graphs, initial weights) in ONNX Runtime beside
+# the same graphs in PyTorch eager: one image, 2 threads; detectors at 800, UperNet at 512.
+ORT_BENCH_ARGS := --onnxruntime --batch-size 1 --threads 2
+
 bench: $(STAMP)
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
@@ -48,6 +52,12 @@ bench: $(STAMP)
 	$(PY) tools/benchmark.py $(BENCH_V2_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32_v2.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/infer_fp32.json $(BENCH_DIR)/train_fp32.json \
 		$(BENCH_DIR)/train_fp32_dp.json $(BENCH_DIR)/infer_bf16.json $(BENCH_DIR)/infer_fp32_v2.json --out $(BENCH_DIR)/backbones.png
+	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 800 \
+		--config configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py --json $(BENCH_DIR)/onnxruntime_mask-rcnn-t.json
+	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 800 \
+		--config configs/cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.py --json $(BENCH_DIR)/onnxruntime_cascade-mask-rcnn-t.json
+	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 512 \
+		--config configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py --json $(BENCH_DIR)/onnxruntime_upernet-t.json
 
 clean:
 	rm -rf $(VENV) work_dirs

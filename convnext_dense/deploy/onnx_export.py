@@ -1,5 +1,5 @@
 """Exports a trained detector or segmentor, preprocessing to post-processing, to one ONNX file
-of standard-domain operators, and reads back what such a file records about itself."""
+of standard-domain operators, and lists the operators such a file uses."""
 import warnings
 from typing import Set, Tuple
 
@@ -9,8 +9,8 @@ from torch import nn
 
 from ..errors import InputError
 from ..tasks import DETECTION, Task
-from .metadata import write_metadata
 from .detector_graph import TwoStageDetectorGraph
+from .metadata import write_metadata
 from .segmentor_graph import SegmentorGraph
 
 STANDARD_DOMAINS = ('', 'ai.onnx')

@@ -9,19 +9,21 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 from mmseg.structures import SegDataSample
 
 from convnext_dense.apis import Predictor
-from convnext_dense.datasets.toy_ade20k import SCENE_OPTIONS
+from convnext_dense.datasets import toy_ade20k, toy_coco
 from convnext_dense.datasets.toy_scenes import render_scene
 from convnext_dense.deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
 from convnext_dense.deploy.metadata import export_metadata
 from convnext_dense.deploy.onnx_export import (export_graph, export_onnx, non_standard_operators,
                                                operators)
 from convnext_dense.engine.config import load_config
+from convnext_dense.errors import InputError
 from convnext_dense.tasks import DETECTION
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,9 +51,11 @@ def trained_predictor(name: str, v2: bool, steps: int = 3) -> Predictor:
     return predictor
 
 
-def scenes(size, count=2):
+def scenes(size, detection: bool, count=2):
+    """Toy scenes as the task's toy dataset draws them (cropped to ``size``)."""
+    options = (toy_coco if detection else toy_ade20k).SCENE_OPTIONS
     rng = np.random.default_rng(sum(size))
-    return [render_scene(rng, max(size), **SCENE_OPTIONS)[0][:size[0], :size[1]].copy()
+    return [render_scene(rng, max(size), **options)[0][:size[0], :size[1]].copy()
             for _ in range(count)]
 
 
@@ -103,7 +107,7 @@ def test_exported_model_gives_the_frameworks_predictions(name, v2, tmp_path):
     runtime = (OnnxRuntimeDetector if detection else OnnxRuntimeSegmentor)(path)
     assert runtime.dataset_meta['classes'] == tuple(predictor.model.dataset_meta['classes'])
     for size in SIZES:
-        for image in scenes(size):
+        for image in scenes(size, detection):
             expected, found = reference_and_onnxruntime(predictor, runtime, image)
             if detection:
                 assert_same_detections(expected.pred_instances, found.pred_instances)
@@ -111,3 +115,23 @@ def test_exported_model_gives_the_frameworks_predictions(name, v2, tmp_path):
                 same = (expected.pred_sem_seg.data == found.pred_sem_seg.data).float().mean()
                 assert same >= 0.999
                 assert len(expected.pred_sem_seg.data.unique()) > 1  # not one class everywhere
+
+
+def test_sliding_window_segmentation_exports_for_its_size(tmp_path):
+    predictor = trained_predictor('upernet', v2=False)
+    predictor.model.test_cfg = ConfigDict(mode='slide', crop_size=(96, 96), stride=(64, 64))
+    with pytest.raises(InputError, match='fixed --shape'):
+        export_graph(predictor.model, predictor.task, fixed_size=False)
+    graph = export_graph(predictor.model, predictor.task, fixed_size=True)
+    metadata = export_metadata(predictor.cfg, predictor.task, predictor.model.dataset_meta,
+                               SIZES[0], dynamic=False)
+    path = str(tmp_path / 'slide.onnx')
+    export_onnx(graph, path, SIZES[0], dynamic=False, metadata=metadata)
+    runtime = OnnxRuntimeSegmentor(path)
+    image = scenes(SIZES[0], detection=False, count=1)[0]
+    expected, found = reference_and_onnxruntime(predictor, runtime, image)
+    torch.testing.assert_close(found.seg_logits.data, expected.seg_logits.data, atol=1e-4,
+                               rtol=1e-4)
+    with pytest.raises(InputError, match='exported for 160x160 images only'):
+        runtime.test_step(dict(inputs=[torch.zeros(3, 128, 160, dtype=torch.uint8)],
+                               data_samples=[SegDataSample()]))
