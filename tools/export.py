@@ -1,7 +1,7 @@
 """Export a trained detector or segmentor, preprocessing to post-processing, to ONNX.
 
     python tools/export.py CONFIG CHECKPOINT --out model.onnx [--shape H W] [--dynamic]
-                           [--opset 17] [--check] [--trust-checkpoint] [--cfg-options ...]
+                           [--opset 17] [--check [IMAGE ...]] [--trust-checkpoint] [--cfg-options ...]
 
 Mask R-CNN and Cascade Mask R-CNN: input ``image`` (1, 3, H, W) float32 BGR 0-255; outputs
 ``boxes`` (N, 4) xyxy in input pixels, ``scores``, ``labels`` and ``masks`` (N, 28, 28) mask
@@ -10,8 +10,8 @@ and ``labels`` (B, H, W). Only standard ONNX operators (RoiAlign, NonMaxSuppress
 Resize, LayerNormalization ...): stock ONNX Runtime runs the file, ``tools/test.py`` evaluates
 it and ``tools/infer.py`` predicts with it. ``--dynamic`` lets height and width (and a
 segmentor's batch) vary; otherwise the graph is for ``--shape`` (default: the test pipeline's
-resize scale). ``--check`` runs the file in ONNX Runtime beside PyTorch on a random image (two
-sizes with ``--dynamic``) and prints the largest differences.
+resize scale). ``--check [IMAGE ...]`` runs the file in ONNX Runtime beside PyTorch on the images (else on a
+random image, two sizes with ``--dynamic``) and prints the largest differences.
 """
 import argparse
 import os
@@ -19,6 +19,7 @@ import os.path as osp
 import sys
 import time
 
+import mmcv
 import numpy as np
 import torch
 from mmengine.config import DictAction
@@ -41,8 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--dynamic', action='store_true',
                         help='any image height and width (and batch, for segmentors)')
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
-    parser.add_argument('--check', action='store_true',
-                        help='compare ONNX Runtime with PyTorch on a random image')
+    parser.add_argument('--check', nargs='*', metavar='IMAGE',
+                        help='compare ONNX Runtime with PyTorch on these images (resized to '
+                        '--shape unless --dynamic), or on a random image')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle CHECKPOINT fully even if it needs more than tensors (can '
                         'run code: only for files from a source you trust)')
@@ -60,10 +62,27 @@ def pipeline_shape(cfg) -> tuple:
     return 512, 512
 
 
-def largest_differences(graph, session, shape) -> str:
-    """ONNX Runtime against PyTorch on one random image of ``shape``."""
-    image = torch.from_numpy(np.random.default_rng(0).uniform(0, 255, (1, 3) + shape)
-                             .astype(np.float32))
+def check_images(paths, shape: tuple, dynamic: bool) -> list:
+    """(1, 3, H, W) float BGR images: the files at ``paths`` (resized to ``shape`` for a fixed
+    graph), or a random one of ``shape`` and, for a dynamic graph, one of another size."""
+    if not paths:
+        rng = np.random.default_rng(0)
+        shapes = [shape] + ([(shape[0] + 64, shape[1] + 32)] if dynamic else [])
+        return [torch.from_numpy(rng.uniform(0, 255, (1, 3) + s).astype(np.float32))
+                for s in shapes]
+    images = []
+    for path in paths:
+        image = mmcv.imread(path)
+        if image is None:
+            raise InputError(f'--check {path}: not a readable image.')
+        if not dynamic:
+            image = mmcv.imresize(image, (shape[1], shape[0]))
+        images.append(torch.from_numpy(image).permute(2, 0, 1)[None].float())
+    return images
+
+
+def largest_differences(graph, session, image: torch.Tensor) -> str:
+    """ONNX Runtime against PyTorch on ``image``."""
     with torch.no_grad():
         expected = graph(image)
     found = session.run(None, {'image': image.numpy()})
@@ -76,17 +95,17 @@ def largest_differences(graph, session, shape) -> str:
             parts.append(f'{name} {np.abs(want.astype(np.float64) - got).max():.2e}')
         else:
             parts.append(f'{name} empty in both')
-    return f'{shape[0]}x{shape[1]}: ' + ', '.join(parts)
+    return f'{image.shape[2]}x{image.shape[3]}: ' + ', '.join(parts)
 
 
-def check(graph, out_file: str, shape: tuple, dynamic: bool) -> None:
+def check(graph, out_file: str, images: list) -> None:
     import onnx
     import onnxruntime
     onnx.checker.check_model(out_file, full_check=True)
     session = onnxruntime.InferenceSession(out_file, providers=['CPUExecutionProvider'])
-    shapes = [shape] + ([(shape[0] + 64, shape[1] + 32)] if dynamic else [])
-    for size in shapes:
-        print('check, largest |ONNX Runtime - PyTorch|:', largest_differences(graph, session, size))
+    for image in images:
+        print('check, largest |ONNX Runtime - PyTorch|:',
+              largest_differences(graph, session, image))
 
 
 def main(argv=None) -> int:
@@ -95,6 +114,7 @@ def main(argv=None) -> int:
     shape = tuple(args.shape) if args.shape else pipeline_shape(cfg)
     if min(shape) < 32:
         raise InputError(f'--shape {shape[0]} {shape[1]}: at least 32 x 32.')
+    images = check_images(args.check, shape, args.dynamic) if args.check else None
     predictor = Predictor(cfg, args.checkpoint, trust_checkpoint=args.trust_checkpoint)
     graph = export_graph(predictor.model, predictor.task, fixed_size=not args.dynamic)
     metadata = export_metadata(cfg, predictor.task, predictor.model.dataset_meta, shape,
@@ -114,8 +134,8 @@ def main(argv=None) -> int:
           f'opset {args.opset}, {osp.getsize(args.out) / 2**20:.1f} MiB, '
           f'{time.perf_counter() - start:.1f} s')
     print('operators:', ' '.join(sorted(op for _, op in operators(model))))
-    if args.check:
-        check(graph, args.out, shape, args.dynamic)
+    if args.check is not None:
+        check(graph, args.out, images or check_images([], shape, args.dynamic))
     return 0
 
 
