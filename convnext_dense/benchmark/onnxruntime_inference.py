@@ -59,6 +59,9 @@ def _measure(settings, config_paths, cfg_options, tmp: str, show_progress: bool)
     peak = matmul_peak_flops(backend, DTYPES['fp32'])
     timings = time_interleaved(steps, backend, settings.warmup, settings.rounds, show_progress)
     memory = measure_peak_memory(steps, backend)
+    # ONNX Runtime's memory arena is allocated during warm-up and kept: its later peak says
+    # nothing, so its rows report none.
+    memory.update({name: None for name in steps if name.endswith('(onnxruntime)')})
     results = build_results(timings, memory, params, flops, 1, 'infer', peak, differences)
     meta = dict(kind='onnxruntime', **asdict(settings), threads_used=torch.get_num_threads(),
                 configs=list(config_paths), device_name=backend.name(),
