@@ -8,7 +8,8 @@ writes ``<name>.png`` (boxes, class names, scores and masks; or a colour map wit
 ``<name>.json`` (schema in ``convnext_dense/apis/prediction_json.py``); segmentors also write
 ``<name>_labels.png``, the class index of every pixel. ``<name>`` is the image's file stem, or
 where two inputs share a stem, its path with ``_`` for separators and dot. CHECKPOINT may be a
-file or URL, ours or an official ConvNeXt mmdet / mmseg checkpoint; it is read without running
+file or URL, ours or an official ConvNeXt mmdet / mmseg checkpoint, or a ``.onnx`` file from
+``tools/export.py`` (run in ONNX Runtime); it is read without running
 code from it (``--trust-checkpoint`` to unpickle one that needs more) and must fit the config's
 model. An image that cannot be read or resized is skipped and named; the others are still
 predicted, and the exit status is 1.

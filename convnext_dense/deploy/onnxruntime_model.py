@@ -6,6 +6,7 @@ from typing import List, Optional
 
 import numpy as np
 import torch
+from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 
@@ -77,27 +78,30 @@ class OnnxRuntimeModel(BaseModel):
 
 
 class OnnxRuntimeDetector(OnnxRuntimeModel):
-    """Mask R-CNN / Cascade Mask R-CNN graphs: boxes rescaled to the original image, masks
-    pasted there and thresholded at the config's ``mask_thr_binary``, as mmdet's
-    ``FCNMaskHead`` does (its own pasting function)."""
+    """Mask R-CNN / Cascade Mask R-CNN graphs: boxes rescaled to the original image; masks
+    pasted there and thresholded at the config's ``mask_thr_binary`` by mmdet's own
+    ``FCNMaskHead`` post-processing (a class-agnostic head without layers of its own use)."""
 
     task_name = 'detection'
 
+    def __init__(self, onnx_file: str, num_threads: int = 0,
+                 data_preprocessor: Optional[dict] = None):
+        super().__init__(onnx_file, num_threads, data_preprocessor)
+        from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+        self.mask_pasting = FCNMaskHead(num_convs=0, num_classes=1, class_agnostic=True)
+        self.mask_cfg = ConfigDict(mask_thr_binary=self.metadata['mask_thr_binary'])
+
     def predict_one(self, image, sample):
-        from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
         outputs = self.run(image)
         boxes = outputs['boxes']
         scale_w, scale_h = sample.metainfo.get('scale_factor', (1.0, 1.0))
-        boxes = boxes / boxes.new_tensor([scale_w, scale_h, scale_w, scale_h])
-        height, width = sample.metainfo['ori_shape'][:2]
-        if len(boxes):
-            masks, _ = _do_paste_mask(outputs['masks'][:, None], boxes, height, width,
-                                      skip_empty=False)
-        else:
-            masks = boxes.new_zeros((0, height, width))
+        meta = dict(sample.metainfo, scale_factor=(scale_w, scale_h))
+        masks = self.mask_pasting._predict_by_feat_single(
+            outputs['masks'][:, None], boxes.clone(), outputs['labels'], meta, self.mask_cfg,
+            rescale=True, activate_map=True)
         sample.pred_instances = InstanceData(
-            bboxes=boxes, scores=outputs['scores'], labels=outputs['labels'],
-            masks=masks >= self.metadata['mask_thr_binary'])
+            bboxes=boxes / boxes.new_tensor([scale_w, scale_h, scale_w, scale_h]),
+            scores=outputs['scores'], labels=outputs['labels'], masks=masks)
         return sample
 
 

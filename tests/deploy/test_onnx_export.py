@@ -32,8 +32,11 @@ CONFIGS = {'mask-rcnn': 'configs/demo/mask-rcnn_convnext-atto_toy.py',
            'upernet': 'configs/demo/upernet_convnext-atto_toy.py'}
 V2_OPTIONS = {'model.backbone.use_grn': True, 'model.backbone.layer_scale_init_value': 0.0}
 # A few steps teach the box heads mostly "background": no score threshold keeps the full
-# max_per_img detections to compare (the class-wise NMS then has work to do).
-DETECTION_OPTIONS = {'model.test_cfg.rcnn.score_thr': 0.0}
+# max_per_img detections to compare (the class-wise NMS then has work to do). Their mask
+# probabilities are still near 0.5 everywhere, where a threshold flips pixels on float rounding:
+# the masks are compared soft (mmdet's uint8 0-255 for a negative threshold).
+DETECTION_OPTIONS = {'model.test_cfg.rcnn.score_thr': 0.0,
+                     'model.test_cfg.rcnn.mask_thr_binary': -1.0}
 SIZES = ((160, 160), (136, 200))  # the traced size, and one the graph pads to 32s itself
 
 
@@ -74,19 +77,14 @@ def reference_and_onnxruntime(predictor, runtime, image: np.ndarray):
     return expected, found
 
 
-def mask_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per instance; 1 where both masks are empty."""
-    union = (a | b).flatten(1).sum(1)
-    return torch.where(union > 0, (a & b).flatten(1).sum(1) / union.clamp(min=1), 1.0)
-
-
 def assert_same_detections(expected: InstanceData, found: InstanceData):
     assert len(expected) == len(found) > 0
     assert torch.equal(expected.labels, found.labels)
     torch.testing.assert_close(found.bboxes, expected.bboxes, rtol=1e-3, atol=1e-2)
     torch.testing.assert_close(found.scores, expected.scores, rtol=1e-4, atol=1e-5)
-    assert (mask_iou(expected.masks.bool(), found.masks) >= 0.99).all()
-    assert expected.masks.flatten(1).any(1).any()  # not all masks empty
+    assert found.masks.dtype == expected.masks.dtype == torch.uint8
+    assert (found.masks.int() - expected.masks.int()).abs().max() <= 1  # 0-255 rounding
+    assert expected.masks.flatten(1).max(1).values.gt(128).any()  # some mask above 0.5
 
 
 @pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
