@@ -117,7 +117,9 @@ def _unpickle(path: str, source: str, map_location: MapLocation, trust: bool):
         reason = f'unpickling failed: {detail.group(1) if detail else type(error).__name__}'
     except EOFError:
         reason = 'the file is empty or truncated'
-    except (RuntimeError, KeyError, ValueError, AttributeError, ImportError, TypeError) as error:
+    # IndexError: torch's weights-only unpickler pops an empty stack on some garbage bytes.
+    except (RuntimeError, KeyError, IndexError, ValueError, AttributeError, ImportError,
+            TypeError) as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else ''
         reason = f'{type(error).__name__} {detail}'.strip()
     raise UnreadableCheckpointError(f'{source}: not a PyTorch checkpoint ({reason}).')

@@ -195,6 +195,7 @@ def test_infer_on_cuda_without_a_gpu_is_one_line(here, checkpoints):
 @pytest.mark.parametrize('content, expected', [
     (os.urandom(64), 'not a PyTorch checkpoint'),
     (b'hello\n', 'not a PyTorch checkpoint'),
+    (b'(tt', 'not a PyTorch checkpoint (IndexError'),  # an unpickler stack underflow
     (b'', 'not a PyTorch checkpoint (the file is empty or truncated)'),
     ('zip', 'not a PyTorch checkpoint'),
     ('list', 'holds a list, not a checkpoint'),
