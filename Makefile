@@ -58,6 +58,7 @@ bench: $(STAMP)
 		--config configs/cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.py --json $(BENCH_DIR)/onnxruntime_cascade-mask-rcnn-t.json
 	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 512 \
 		--config configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py --json $(BENCH_DIR)/onnxruntime_upernet-t.json
+	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/onnxruntime_*.json --out $(BENCH_DIR)/onnxruntime.png
 
 clean:
 	rm -rf $(VENV) work_dirs

@@ -172,7 +172,7 @@ def plot_report(reports: List[dict], path: str) -> None:
     figure.tight_layout()
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=120, bbox_inches='tight')  # long names push titles past the edge
     plt.close(figure)
 
 
