@@ -4,7 +4,7 @@ ONNX has no adaptive pooling, and torch's exporter turns ``nn.AdaptiveAvgPool2d`
 ``AveragePool`` only when it knows the input size and the output size divides it; UperNet's
 pyramid pooling (bins 1, 2, 3, 6) meets neither in a graph for any image size.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
@@ -29,13 +29,16 @@ class MatmulAdaptiveAvgPool2d(nn.Module):
 
     def __init__(self, output_size):
         super().__init__()
-        self.output_size: Tuple[int, int] = _pair(output_size)
+        self.output_size: Tuple[Optional[int], Optional[int]] = _pair(output_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
-        rows = pooling_matrix(height, self.output_size[0], x)
-        columns = pooling_matrix(width, self.output_size[1], x)
-        return rows @ x @ columns.t()
+        bins_h, bins_w = self.output_size  # None keeps that dimension, as in PyTorch
+        if bins_h is not None:
+            x = pooling_matrix(height, bins_h, x) @ x
+        if bins_w is not None:
+            x = x @ pooling_matrix(width, bins_w, x).t()
+        return x
 
 
 def replace_adaptive_pooling(model: nn.Module) -> int:
@@ -44,8 +47,6 @@ def replace_adaptive_pooling(model: nn.Module) -> int:
     targets = [(name, module) for name, module in model.named_modules()
                if isinstance(module, nn.AdaptiveAvgPool2d)]
     for name, module in targets:
-        if None in _pair(module.output_size):
-            raise NotImplementedError(f'{name}: adaptive pooling that keeps a dimension')
         parent_name, _, child = name.rpartition('.')
         setattr(model.get_submodule(parent_name) if parent_name else model, child,
                 MatmulAdaptiveAvgPool2d(module.output_size))

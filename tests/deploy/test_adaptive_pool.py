@@ -9,7 +9,7 @@ from convnext_dense.deploy.adaptive_pool import (MatmulAdaptiveAvgPool2d,
                                                  replace_adaptive_pooling)
 
 
-@pytest.mark.parametrize('bins', [1, 2, 3, 6, (2, 5)])
+@pytest.mark.parametrize('bins', [1, 2, 3, 6, (2, 5), (None, 3), (4, None)])
 @pytest.mark.parametrize('size', [(6, 6), (7, 11), (13, 5), (1, 4)])
 def test_matches_adaptive_avg_pool(bins, size):
     x = torch.randn(2, 3, *size)
