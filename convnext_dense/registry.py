@@ -7,7 +7,7 @@ inside that scope. The toy datasets register themselves when their modules are i
 :mod:`convnext_dense.datasets`), which keeps mmdet's / mmseg's dataset packages out of
 ``import convnext_dense``.
 """
-from typing import List, Tuple, Type
+from typing import Callable, List, Tuple
 
 import mmdet.registry
 import mmengine.registry
@@ -23,7 +23,15 @@ from .fileio import register_atomic_backend
 from .models import ConvNeXt
 
 ALL_SCOPES = (mmengine.registry, mmdet.registry, mmseg.registry)
-Registration = Tuple[str, Type, tuple]
+DETECTION_SCOPES = (mmengine.registry, mmdet.registry)
+Registration = Tuple[str, Callable, tuple]
+
+
+def GatherRoIExtractor(**kwargs):
+    """Builds :class:`convnext_dense.models.gather_roi_extractor.GatherRoIExtractor`: mmdet's
+    models are imported when a config asks for one, not by ``import convnext_dense``."""
+    from .models.gather_roi_extractor import GatherRoIExtractor as extractor
+    return extractor(**kwargs)
 
 
 def registrations() -> List[Registration]:
@@ -32,6 +40,7 @@ def registrations() -> List[Registration]:
         ('MODELS', ConvNeXt, ALL_SCOPES),
         ('MODELS', OnnxRuntimeDetector, ALL_SCOPES),
         ('MODELS', OnnxRuntimeSegmentor, ALL_SCOPES),
+        ('MODELS', GatherRoIExtractor, DETECTION_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
         *[('HOOKS', hook, ALL_SCOPES) for hook in ALL_HOOKS],
         ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),

@@ -32,8 +32,13 @@ model = dict(
         drop_path_rate=0.4,
         layer_scale_init_value=1.0),
     neck=dict(in_channels=[96, 192, 384, 768]),
-    roi_head=dict(bbox_head=[
-        _giou_4conv1fc_head([0.1, 0.1, 0.2, 0.2]),
-        _giou_4conv1fc_head([0.05, 0.05, 0.1, 0.1]),
-        _giou_4conv1fc_head([0.033, 0.033, 0.067, 0.067]),
-    ]))
+    # mmdet's RoIAlign extraction, same values, as one gather over all levels (faster backward
+    # on CPU; convnext_dense/models/gather_roi_extractor.py).
+    roi_head=dict(
+        bbox_roi_extractor=dict(type='GatherRoIExtractor'),
+        mask_roi_extractor=dict(type='GatherRoIExtractor'),
+        bbox_head=[
+            _giou_4conv1fc_head([0.1, 0.1, 0.2, 0.2]),
+            _giou_4conv1fc_head([0.05, 0.05, 0.1, 0.1]),
+            _giou_4conv1fc_head([0.033, 0.033, 0.067, 0.067]),
+        ]))
