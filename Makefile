@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # never pulls a different (multi-gigabyte) torch build.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: venv demo test test-all bench clean
+.PHONY: venv demo test test-all bench bench-models clean
 
 venv: $(STAMP)
 
@@ -43,7 +43,18 @@ BENCH_V2_ARGS := --arch tiny --v2 --img-size 224 --threads 2 --channels-last \
 # the same graphs in PyTorch eager: one image, 2 threads; detectors at 800, UperNet at 512.
 ORT_BENCH_ARGS := --onnxruntime --batch-size 1 --threads 2
 
-bench: $(STAMP)
+# Whole models: our paper configs against mmdet's / mmseg's own ConvNeXt-T configs (mmpretrain's
+# backbone, the same recipe's drop path), synthetic batches, 2 threads: training steps at batch 2
+# and 512, inference of one image at 800 (detectors) or 512 (UperNet).
+MODEL_BENCH := $(PY) tools/benchmark.py --threads 2
+MASK_RCNN_T := configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py \
+	mmdet::convnext/mask-rcnn_convnext-t-p4-w7_fpn_amp-ms-crop-3x_coco.py
+CASCADE_T := configs/cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.py \
+	mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py
+UPERNET_T := configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py \
+	mmseg::convnext/convnext-tiny_upernet_8xb2-amp-160k_ade20k-512x512.py
+
+bench: bench-models
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --drop-path-rate 0.4 \
@@ -59,6 +70,21 @@ bench: $(STAMP)
 	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 512 \
 		--config configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py --json $(BENCH_DIR)/onnxruntime_upernet-t.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/onnxruntime_*.json --out $(BENCH_DIR)/onnxruntime.png
+
+bench-models: $(STAMP)
+	$(MODEL_BENCH) --mode train --batch-size 2 --img-size 512 --config $(MASK_RCNN_T) \
+		--json $(BENCH_DIR)/model_train_mask-rcnn-t.json
+	$(MODEL_BENCH) --mode train --batch-size 2 --img-size 512 --config $(CASCADE_T) \
+		--json $(BENCH_DIR)/model_train_cascade-mask-rcnn-t.json
+	$(MODEL_BENCH) --mode train --batch-size 2 --img-size 512 --config $(UPERNET_T) \
+		--json $(BENCH_DIR)/model_train_upernet-t.json
+	$(MODEL_BENCH) --mode infer --batch-size 1 --img-size 800 --config $(MASK_RCNN_T) \
+		--json $(BENCH_DIR)/model_infer_mask-rcnn-t.json
+	$(MODEL_BENCH) --mode infer --batch-size 1 --img-size 800 --config $(CASCADE_T) \
+		--json $(BENCH_DIR)/model_infer_cascade-mask-rcnn-t.json
+	$(MODEL_BENCH) --mode infer --batch-size 1 --img-size 512 --config $(UPERNET_T) \
+		--json $(BENCH_DIR)/model_infer_upernet-t.json
+	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/model_*.json --out $(BENCH_DIR)/models.png
 
 clean:
 	rm -rf $(VENV) work_dirs

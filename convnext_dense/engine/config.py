@@ -253,13 +253,30 @@ def _syntax_error_location(path: str) -> Optional[str]:
     return None
 
 
+def config_file(path: str) -> str:
+    """``path``, or for ``package::relative/path.py`` (as in mmengine's ``_base_``), that config
+    as the package ships it (e.g. ``mmdet::convnext/...`` is mmdet's own ConvNeXt config)."""
+    if '::' not in path:
+        return path
+    package, relative = path.split('::', 1)
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        raise ConfigError(f'{path}: package {package!r} is not installed.') from None
+    shipped = osp.join(osp.dirname(module.__file__), '.mim', 'configs', relative)
+    if not osp.isfile(shipped):
+        raise ConfigError(f'{path}: {package} ships no config {relative!r} ({shipped}).')
+    return shipped
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 check_data: bool = True) -> Config:
-    """The config at ``path`` with ``cfg_options`` (``--cfg-options``) merged in, after the
-    config-time checks (``check_data=False`` skips the annotation files, for tools that read
-    no dataset); :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
+    """The config at ``path`` (a file, or ``package::relative`` for one a package ships) with
+    ``cfg_options`` (``--cfg-options``) merged in, after the config-time checks
+    (``check_data=False`` skips the annotation files, for tools that read no dataset);
+    :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
     try:
-        cfg = Config.fromfile(path)
+        cfg = Config.fromfile(config_file(path))
     except SyntaxError as error:  # mmengine names no file for errors in a base
         raise ConfigError(_syntax_error_location(path) or f'{path}: {error}') from None
     check_cfg_options(cfg, cfg_options)

@@ -1,21 +1,21 @@
-"""RoIAlign over all pyramid levels as one weighted gather: mmdet's ``SingleRoIExtractor`` with a
-backward pass that is several times faster on CPU.
+"""RoIAlign as weighted gathers of pixel rows: mmdet's ``SingleRoIExtractor`` with a backward
+pass several times faster on CPU.
 
 Why: in a Mask R-CNN-T training step on CPU (batch 2 at 512, 2 threads), torchvision's
 ``roi_align`` backward, which serves mmcv's RoIAlign here, took 2.0 of 9.1 s: one thread, and
 every (RoI, channel, bin) recomputes its interpolation weights and scatters into NCHW memory.
 
 RoIAlign is linear in the features: each output bin is a weighted sum of feature pixels (the
-bilinear taps of its sampling points, divided by their count). Here the pixels of every level
-are laid out as rows of one (pixels, C) table and each bin is an ``embedding_bag`` of its taps
-with ``per_sample_weights``: the forward pass gathers C-vectors, the backward pass (torch's own)
-adds C-vectors into the table's gradient. The taps follow torchvision's / mmcv's CPU kernel rule
+bilinear taps of its sampling points, divided by their count). Here a level's pixels are rows
+of a (pixels, C) table (a view of a channels_last map) and each bin is an ``embedding_bag`` of
+its taps with ``per_sample_weights``: the forward pass gathers C-vectors, the backward pass
+(torch's own) adds C-vectors into the table's gradient. The taps follow torchvision's / mmcv's CPU kernel rule
 for rule (sampling grid ``ceil(roi size / bins)`` when ``sampling_ratio`` is 0, the half-pixel
 offset when ``aligned``, samples beyond one pixel outside the map count as zero, clamping at the
 borders), so results equal mmcv's RoIAlign up to float summation order.
 
 Measured (AMD EPYC, 2 threads, 1024 RoIs on 4 levels of 2 x 256 maps from 128 x 128 down,
-7 x 7 bins): torchvision forward 0.37 s, backward 1.40 s; this one 0.1 s and 0.2 s (see
+7 x 7 bins, NCHW maps): torchvision forward 0.36 s, backward 1.25 s; this one 0.15 s and 0.24 s (see
 ``tests/models/test_gather_roi_extractor.py`` for the agreement, ``tools/benchmark.py`` for
 whole models).
 """
@@ -36,11 +36,11 @@ def sampling_grid(length: Tensor, bins: int, sampling_ratio: int) -> Tensor:
 
 
 def axis_taps(start: Tensor, length: Tensor, bins: int, grid: int,
-              size: Tensor) -> Tuple[Tensor, Tensor]:
+              size: int) -> Tuple[Tensor, Tensor]:
     """The bilinear taps along one axis of RoIs sharing one sampling ``grid``.
 
-    ``start``, ``length`` (R,): the RoIs' extent in feature pixels; ``size`` (R,): the map's
-    size along this axis. Returns pixel indices and weights, both (R, bins, grid, 2): each
+    ``start``, ``length`` (R,): the RoIs' extent in feature pixels; ``size``: the map's size
+    along this axis. Returns pixel indices and weights, both (R, bins, grid, 2): each
     sampling point's lower and upper neighbour. A point more than one pixel outside the map
     weighs 0; points below 0 are clamped to 0 and points on the last pixel take it alone.
     """
@@ -49,47 +49,78 @@ def axis_taps(start: Tensor, length: Tensor, bins: int, grid: int,
     bin_size = (length / bins)[:, None, None]
     position = (start[:, None, None] + steps[None, :, None] * bin_size
                 + offsets[None, None, :] * bin_size / grid)
-    size = size[:, None, None]
     inside = (position >= -1.0) & (position <= size)
     position = position.clamp(min=0)
     low = position.long()
     at_edge = low >= size - 1
-    low = torch.where(at_edge, size - 1, low)
+    low = low.clamp(max=size - 1)
     high = torch.where(at_edge, low, low + 1)
     fraction = torch.where(at_edge, torch.zeros_like(position), position - low)
     weights = torch.stack([1.0 - fraction, fraction], -1) * inside[..., None]
     return torch.stack([low, high], -1), weights
 
 
-class PixelTable:
-    """The pixels of every pyramid level as rows of one (sum of N * H * W, C) table.
-
-    ``features``: NCHW maps of one batch. ``row(level, image, y, x)`` is a pixel's row.
-    """
-
-    def __init__(self, features: Sequence[Tensor]):
-        self.rows = torch.cat([f.permute(0, 2, 3, 1).reshape(-1, f.shape[1]) for f in features])
-        device = features[0].device
-        self.heights = torch.tensor([f.shape[2] for f in features], device=device)
-        self.widths = torch.tensor([f.shape[3] for f in features], device=device)
-        sizes = torch.tensor([f[0, 0].numel() for f in features], device=device)
-        counts = torch.tensor([f.shape[0] for f in features], device=device) * sizes
-        self.level_starts = torch.cumsum(counts, 0) - counts
-        self.image_sizes = sizes
+def pixel_rows(feature: Tensor) -> Tensor:
+    """A level's (N, C, H, W) map as a (N * H * W, C) table of pixel rows: a view of a
+    channels_last map (our backbone's FPN levels are), a copy of an NCHW one."""
+    return feature.permute(0, 2, 3, 1).reshape(-1, feature.shape[1])
 
 
-def roi_align_gather(table: PixelTable, rois: Tensor, levels: Tensor, spatial_scales: Tensor,
-                     output_size: Tuple[int, int], sampling_ratio: int,
-                     aligned: bool, pooled: Optional[Tensor] = None) -> Tensor:
-    """mmcv's ``RoIAlign`` (average pooling) of each RoI on its level.
+def bag_taps(rois: Tensor, x1: Tensor, y1: Tensor, width: Tensor, height: Tensor,
+             output_size: Tuple[int, int], grid: Tuple[int, int],
+             map_size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+    """The rows and weights of every bin's taps for RoIs of one level and one sampling grid:
+    (R * h * w * 4 * gy * gx,) each, bin after bin, so each bin is one bag of
+    ``F.embedding_bag``. Weights include the 1 / (gy * gx) of the average."""
+    (bins_y, bins_x), (gy, gx), (map_h, map_w) = output_size, grid, map_size
+    ys, wys = axis_taps(y1, height, bins_y, gy, map_h)
+    xs, wxs = axis_taps(x1, width, bins_x, gx, map_w)
+    first_row = rois[:, 0].long() * (map_h * map_w)
+    # (R, bins_y, bins_x, gy, 2, gx, 2): every pair of a y tap and an x tap of one bin.
+    rows = (first_row[:, None, None, None, None, None, None]
+            + ys[:, :, None, :, :, None, None] * map_w + xs[:, None, :, None, None, :, :])
+    weights = wys[:, :, None, :, :, None, None] * wxs[:, None, :, None, None, :, :] / (gy * gx)
+    return rows.reshape(-1), weights.reshape(-1)
 
-    ``rois`` (R, 5): batch index, x1, y1, x2, y2 in input pixels; ``levels`` (R,): each RoI's
-    level in ``table``; ``spatial_scales`` (levels,): 1 / stride; ``pooled`` (R,) bool: RoIs to
-    pool (the others give 0; default all). Returns (R, C, h, w), with
-    autograd to ``table``'s features.
-    """
+
+def level_taps(rois: Tensor, x1: Tensor, y1: Tensor, width: Tensor, height: Tensor,
+               grid_y: Tensor, grid_x: Tensor, output_size: Tuple[int, int],
+               map_size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The bags of one level's RoIs: (RoI order, tap rows, tap weights, bag lengths). RoIs are
+    taken in groups of one sampling grid, so that each group's taps form a dense block; the
+    bags follow the RoI order returned, h * w bags per RoI."""
     bins_y, bins_x = output_size
-    scale = spatial_scales[levels]
+    members, rows, weights, lengths = [], [], [], []
+    grids = torch.stack([grid_y, grid_x], 1)
+    for gy, gx in torch.unique(grids, dim=0).tolist():
+        group = torch.nonzero((grids[:, 0] == gy) & (grids[:, 1] == gx)).squeeze(1)
+        members.append(group)
+        lengths.append(torch.full((group.numel() * bins_y * bins_x, ), 4 * gy * gx,
+                                  dtype=torch.long, device=rois.device))
+        if gy > 0 and gx > 0:  # no sampling point: an empty bag, which pools to 0 as in mmcv
+            group_rows, group_weights = bag_taps(rois[group], x1[group], y1[group],
+                                                 width[group], height[group], output_size,
+                                                 (gy, gx), map_size)
+            rows.append(group_rows)
+            weights.append(group_weights)
+    rows = torch.cat(rows) if rows else torch.zeros(0, dtype=torch.long, device=rois.device)
+    weights = torch.cat(weights) if weights else x1.new_zeros(0)
+    return torch.cat(members), rows, weights, torch.cat(lengths)
+
+
+def roi_align_gather(features: Sequence[Tensor], rois: Tensor, levels: Tensor,
+                     spatial_scales: Sequence[float], output_size: Tuple[int, int],
+                     sampling_ratio: int, aligned: bool,
+                     pooled: Optional[Tensor] = None) -> Tensor:
+    """mmcv's ``RoIAlign`` (average pooling) of each RoI on its level of ``features``.
+
+    ``features``: levels of (N, C, H, W); ``rois`` (R, 5): batch index, x1, y1, x2, y2 in input
+    pixels; ``levels`` (R,): each RoI's level; ``spatial_scales``: 1 / stride per level;
+    ``pooled`` (R,) bool: RoIs to pool (the others give 0; default all). Returns (R, C, h, w),
+    with autograd to ``features``.
+    """
+    bins = bins_y, bins_x = output_size
+    scale = torch.tensor(spatial_scales, dtype=rois.dtype, device=rois.device)[levels]
     offset = 0.5 if aligned else 0.0
     x1, y1 = rois[:, 1] * scale - offset, rois[:, 2] * scale - offset
     width, height = rois[:, 3] * scale - offset - x1, rois[:, 4] * scale - offset - y1
@@ -99,47 +130,35 @@ def roi_align_gather(table: PixelTable, rois: Tensor, levels: Tensor, spatial_sc
     grid_x = sampling_grid(width, bins_x, sampling_ratio)
     if pooled is not None:
         grid_y = grid_y * pooled
-    map_w = table.widths[levels]
-    first_row = table.level_starts[levels] + rois[:, 0].long() * table.image_sizes[levels]
-    taps: List[Tensor] = []
-    tap_weights: List[Tensor] = []
+    channels = features[0].shape[1]
+    parts: List[Tensor] = []
     order: List[Tensor] = []
-    lengths: List[Tensor] = []
-    # RoIs are taken in groups of one sampling grid, so each bin's taps are a dense block.
-    pairs = torch.stack([grid_y, grid_x], 1)
-    for gy, gx in torch.unique(pairs, dim=0).tolist():
-        members = torch.nonzero((pairs[:, 0] == gy) & (pairs[:, 1] == gx)).squeeze(1)
-        order.append(members)
-        lengths.append(torch.full((members.numel() * bins_y * bins_x, ), 4 * gy * gx,
-                                  dtype=torch.long, device=rois.device))
-        if gy == 0 or gx == 0:
-            continue  # no sampling point: the bins pool to 0, as in mmcv
-        ys, wys = axis_taps(y1[members], height[members], bins_y, gy,
-                            table.heights[levels[members]])
-        xs, wxs = axis_taps(x1[members], width[members], bins_x, gx, map_w[members])
-        # (R, bins_y, bins_x, gy, 2, gx, 2): every pair of a y tap and an x tap of one bin.
-        rows = (first_row[members, None, None, None, None, None, None]
-                + ys[:, :, None, :, :, None, None] * map_w[members, None, None, None, None,
-                                                           None, None]
-                + xs[:, None, :, None, None, :, :])
-        weights = (wys[:, :, None, :, :, None, None] * wxs[:, None, :, None, None, :, :]
-                   / (gy * gx))
-        taps.append(rows.reshape(-1))
-        tap_weights.append(weights.reshape(-1).to(table.rows.dtype))
-    length = torch.cat(lengths)
-    pooled = F.embedding_bag(torch.cat(taps) if taps else length.new_zeros(0), table.rows,
-                             torch.cumsum(length, 0) - length, mode='sum',
-                             per_sample_weights=(torch.cat(tap_weights) if tap_weights else
-                                                 table.rows.new_zeros(0)))
-    channels = table.rows.shape[1]
-    grouped = pooled.view(-1, bins_y, bins_x, channels)
-    restored = grouped.index_select(0, torch.argsort(torch.cat(order)))
-    return restored.permute(0, 3, 1, 2)
+    # As in mmdet's loop, a level no RoI maps to stays in the graph with a zero gradient.
+    unused: List[Tensor] = []
+    for level, feature in enumerate(features):
+        on_level = torch.nonzero(levels == level).squeeze(1)
+        if on_level.numel() == 0:
+            unused.append(feature.sum() * 0.0)
+            continue
+        members, rows, weights, lengths = level_taps(
+            rois[on_level], x1[on_level], y1[on_level], width[on_level], height[on_level],
+            grid_y[on_level], grid_x[on_level], output_size, tuple(feature.shape[2:]))
+        table = pixel_rows(feature)
+        order.append(on_level[members])
+        parts.append(F.embedding_bag(rows, table, torch.cumsum(lengths, 0) - lengths,
+                                     mode='sum', per_sample_weights=weights.to(table.dtype)))
+    if parts:
+        grouped = torch.cat(parts).view(-1, bins_y, bins_x, channels)
+        pooled_features = grouped.index_select(0, torch.argsort(torch.cat(order)))
+        pooled_features = pooled_features.permute(0, 3, 1, 2)
+    else:
+        pooled_features = features[0].new_zeros((0, channels) + tuple(bins))
+    return pooled_features + sum(unused) if unused else pooled_features
 
 
 class GatherRoIExtractor(SingleRoIExtractor):
     """mmdet's ``SingleRoIExtractor`` (same arguments, same level mapping, same values) whose
-    RoIAlign layers run as one gather over all levels (:func:`roi_align_gather`).
+    RoIAlign layers run as weighted gathers of pixel rows (:func:`roi_align_gather`).
 
     Input: ``feats`` (levels of (N, C, H, W)), ``rois`` (R, 5); output (R, C, h, w). RoI layers
     other than RoIAlign with average pooling run mmdet's own loop. ``import convnext_dense``
@@ -153,18 +172,13 @@ class GatherRoIExtractor(SingleRoIExtractor):
         if type(layer).__name__ != 'RoIAlign' or getattr(layer, 'pool_mode', 'avg') != 'avg':
             return super().forward(feats, rois, roi_scale_factor)
         rois = rois.type_as(feats[0])
-        if rois.shape[0] == 0:
-            # mmdet's loop keeps every level in the graph (zero gradients) when no RoI comes.
-            empty = feats[0].new_zeros((0, self.out_channels) + tuple(layer.output_size))
-            return empty + sum(f.sum() * 0.0 for f in feats)
         levels = (self.map_roi_levels(rois, len(feats)) if len(feats) > 1 else
                   torch.zeros(rois.shape[0], dtype=torch.long, device=rois.device))
         # An inverted RoI has no scale (NaN) and so no level: mmdet's loop leaves it at 0.
         mapped = (levels >= 0) & (levels < len(feats))
         if roi_scale_factor is not None:
             rois = self.roi_rescale(rois, roi_scale_factor)
-        scales = torch.tensor([self.roi_layers[i].spatial_scale for i in range(len(feats))],
-                              dtype=rois.dtype, device=rois.device)
-        return roi_align_gather(PixelTable(feats), rois, levels.where(mapped, 0), scales,
+        scales = [self.roi_layers[i].spatial_scale for i in range(len(feats))]
+        return roi_align_gather(feats, rois, levels.where(mapped, 0), scales,
                                 tuple(layer.output_size), layer.sampling_ratio, layer.aligned,
                                 mapped)

@@ -47,6 +47,20 @@ def fused_cpu_path_applies(x: Tensor, enabled: bool) -> bool:
             and not torch.jit.is_scripting())
 
 
+def bf16_fused_inference_applies(x: Tensor, enabled: bool) -> bool:
+    """The gate of the bf16 inference path: bf16 CPU autocast without autograd (inference), on
+    a CPU whose oneDNN runs bf16 GEMMs (AVX512-BF16 or AMX), and none of the exclusions of
+    :func:`fused_cpu_path_applies` other than autocast itself. Under autocast with autograd
+    the plain path runs (autocast's own casts)."""
+    return (enabled and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.bfloat16)
+            and torch.is_autocast_enabled('cpu')
+            and torch.get_autocast_dtype('cpu') == torch.bfloat16
+            and not torch.is_grad_enabled() and torch.backends.mkldnn.is_available()
+            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+            and not torch.compiler.is_compiling() and not torch.jit.is_tracing()
+            and not torch.jit.is_scripting())
+
+
 def gelu_epilogue(activation: nn.Module) -> Optional[str]:
     """oneDNN's name for ``activation`` as a linear epilogue ('none' or 'tanh' GELU), or None
     when it is another activation, which then runs as its own module after the GEMM."""
@@ -110,7 +124,8 @@ def linear_add(x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor) -> Ten
 
 
 class PackedMlp(NamedTuple):
-    """A block's MLP weights for inference: oneDNN-packed, layer scale folded into the second."""
+    """A block's MLP weights for inference: oneDNN-packed, layer scale folded into the second,
+    in the dtype the GEMMs run in (fp32, or bf16 under autocast)."""
     first_weight: Tensor
     second_weight: Tensor
     second_bias: Tensor
@@ -142,24 +157,27 @@ class PackedMlpWeights:
         self.clear()
 
     def get(self, first_weight: Tensor, second_weight: Tensor, second_bias: Tensor,
-            scale: Optional[Tensor]) -> PackedMlp:
+            scale: Optional[Tensor], dtype: torch.dtype = torch.float32) -> PackedMlp:
         sources = (first_weight, second_weight, second_bias, scale)
         if any(t is not None and t.is_inference() for t in sources):
             # Inference tensors have no version counter to watch: pack without caching.
-            return self._pack(*sources)
-        key = tuple(None if t is None else (t.data_ptr(), t._version) for t in sources)
+            return self._pack(*sources, dtype)
+        key = (dtype, ) + tuple(None if t is None else (t.data_ptr(), t._version)
+                                for t in sources)
         if key != self._key:
-            self._packed, self._key = self._pack(*sources), key
+            self._packed, self._key = self._pack(*sources, dtype), key
         return self._packed
 
     @staticmethod
     def _pack(first_weight: Tensor, second_weight: Tensor, second_bias: Tensor,
-              scale: Optional[Tensor]) -> PackedMlp:
+              scale: Optional[Tensor], dtype: torch.dtype) -> PackedMlp:
         with torch.no_grad():
+            # Layer scale is folded in fp32, then the weights are rounded once to ``dtype``.
             folded_weight, folded_bias = fold_scale(second_weight, second_bias, scale)
-            return PackedMlp(torch.ops.mkldnn._reorder_linear_weight(first_weight, None),
-                             torch.ops.mkldnn._reorder_linear_weight(folded_weight, None),
-                             folded_bias)
+            return PackedMlp(
+                torch.ops.mkldnn._reorder_linear_weight(first_weight.to(dtype), None),
+                torch.ops.mkldnn._reorder_linear_weight(folded_weight.to(dtype), None),
+                folded_bias.to(dtype))
 
 
 def fold_scale(weight: Tensor, bias: Tensor, scale: Optional[Tensor]):

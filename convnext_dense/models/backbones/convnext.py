@@ -19,9 +19,9 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from ._fused_cpu import (PackedMlpWeights, depthwise_conv2d, fold_scale, fused_cpu_path_applies,
-                         gelu_epilogue, linear, linear_add, linear_gelu, linear_scale_residual,
-                         scale_folding_pays)
+from ._fused_cpu import (PackedMlpWeights, bf16_fused_inference_applies, depthwise_conv2d,
+                         fold_scale, fused_cpu_path_applies, gelu_epilogue, linear, linear_add,
+                         linear_gelu, linear_scale_residual, scale_folding_pays)
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,8 @@ class ConvNeXtBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.training and isinstance(self.drop_path, DropPath):
             return self._forward_stochastic_depth(x)
+        if bf16_fused_inference_applies(x, enabled=self.fused):
+            return self._forward_fused_inference(x, torch.bfloat16)
         if fused_cpu_path_applies(x, enabled=self.fused):
             return self._forward_fused(x)
         return self._forward_plain(x)
@@ -249,23 +251,37 @@ class ConvNeXtBlock(nn.Module):
             y = torch.addcmul(shortcut, linear(y, self.pwconv2.weight, self.pwconv2.bias), scale)
         return y.permute(0, 3, 1, 2)
 
-    def _forward_fused_inference(self, x: Tensor) -> Tensor:
+    def _forward_fused_inference(self, x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
+        """Inference with packed weights and fused epilogues. ``dtype`` bf16 (under bf16
+        autocast): the depthwise conv and the GEMMs run in bf16 as autocast would run them, but
+        with weights rounded once per update instead of on every call, and the residual sum in
+        fp32 where autocast's is (a block with layer scale)."""
         packed = self.packed_weights.get(self.pwconv1.weight, self.pwconv2.weight,
-                                         self.pwconv2.bias, self.gamma)
-        y = self.norm(self.dwconv(x).permute(0, 2, 3, 1))
-        approximate = gelu_epilogue(self.act)
-        if approximate is None:
-            y = self.act(linear(y, packed.first_weight, self.pwconv1.bias))
-        else:
-            y = linear_gelu(y, packed.first_weight, self.pwconv1.bias, approximate)
-        bias = packed.second_bias
-        if self.grn is not None:
-            # GRN as a per-sample channel scale of y (this block's own temporary, so in place)
-            # and its beta folded into the bias: no GRN-sized temporaries.
-            y.mul_(self.grn.channel_scale(y))
-            weight, _ = fold_scale(self.pwconv2.weight, self.pwconv2.bias, self.gamma)
-            bias = bias + weight @ self.grn.beta
-        y = linear_add(y, packed.second_weight, bias, x.permute(0, 2, 3, 1))
+                                         self.pwconv2.bias, self.gamma, dtype)
+        with torch.autocast('cpu', enabled=False):
+            y = F.conv2d(x.to(dtype), self.dwconv.weight.to(dtype), self.dwconv.bias.to(dtype),
+                         padding=self.dwconv.padding, groups=self.dwconv.groups)
+            y = self.norm(y.permute(0, 2, 3, 1))
+            first_bias = self.pwconv1.bias.to(dtype)
+            approximate = gelu_epilogue(self.act)
+            if approximate is None:
+                y = self.act(linear(y, packed.first_weight, first_bias))
+            else:
+                y = linear_gelu(y, packed.first_weight, first_bias, approximate)
+            bias = packed.second_bias
+            if self.grn is not None:
+                # GRN as a per-sample channel scale of y (this block's own temporary, so in
+                # place) and its beta folded into the bias: no GRN-sized temporaries.
+                y.mul_(self.grn.channel_scale(y))
+                weight, _ = fold_scale(self.pwconv2.weight, self.pwconv2.bias, self.gamma)
+                bias = bias + (weight @ self.grn.beta).to(dtype)
+            shortcut = x.permute(0, 2, 3, 1)
+            if dtype == torch.float32:
+                y = linear_add(y, packed.second_weight, bias, shortcut)
+            else:
+                residual_dtype = torch.float32 if self.gamma is not None else x.dtype
+                y = torch.add(shortcut.to(residual_dtype),
+                              linear(y, packed.second_weight, bias))
         return y.permute(0, 3, 1, 2)
 
     def train(self, mode: bool = True) -> 'ConvNeXtBlock':

@@ -8,7 +8,8 @@ import convnext_dense.models.backbones.convnext as convnext_module
 from convnext_dense.benchmark.implementations import reference_weights
 from convnext_dense.models import ConvNeXt
 from convnext_dense.models.backbones import _fused_cpu
-from convnext_dense.models.backbones._fused_cpu import (depthwise_conv2d,
+from convnext_dense.models.backbones._fused_cpu import (bf16_fused_inference_applies,
+                                                        depthwise_conv2d,
                                                         fused_cpu_path_applies, linear,
                                                         linear_gelu, linear_scale_residual)
 from convnext_dense.models.backbones.convnext import ConvNeXtBlock
@@ -187,6 +188,64 @@ def test_backbone_runs_under_bf16_autocast():
         outs = model(torch.randn(1, 3, 64, 64))
     assert [o.shape[1] for o in outs] == [40, 80, 160, 320]
     assert all(torch.isfinite(o.float()).all() for o in outs)
+
+
+BF16_GEMMS = pytest.mark.skipif(not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
+                                reason='oneDNN runs no bf16 GEMMs on this CPU')
+
+
+@BF16_GEMMS
+@pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
+def test_bf16_inference_path_is_as_accurate_as_autocasts_plain_path(monkeypatch, v2):
+    # bf16 keeps 8 significant bits: each rounding errs by up to 2^-9 of the value, and
+    # autocast rounds every conv's and GEMM's inputs and outputs, so the stage outputs of an
+    # atto backbone land ~0.5-1% of their range away from fp32 (measured: plain 0.4-0.9%,
+    # fused 0.4-0.9%). The fused path rounds at the same places (its GELU and layer scale are
+    # applied before the rounding instead of after), so it must be as close to fp32 as the
+    # plain path: within 1.5x its error plus one bf16 step of the range, and within 2^-5.
+    model = ConvNeXt('atto', use_grn=v2, layer_scale_init_value=0.0 if v2 else 1e-6).eval()
+    model.load_state_dict(reference_weights('atto', v2))
+    x = torch.randn(2, 3, 64, 96)
+    with torch.inference_mode():
+        reference = model(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            model.fused = False
+            plain = model(x)
+            model.fused = True
+            calls = record_epilogues(monkeypatch)
+            fused = model(x)
+    assert calls and 'gelu' in calls  # the bf16 path ran oneDNN's fused GEMMs
+    for want, autocast_out, out in zip(reference, plain, fused):
+        assert out.dtype == autocast_out.dtype and out.shape == want.shape
+        scale = want.abs().max()
+        error = (out.float() - want).abs().max()
+        autocast_error = (autocast_out.float() - want).abs().max()
+        assert error <= 1.5 * autocast_error + scale * 2**-8
+        assert error <= scale * 2**-5
+
+
+@BF16_GEMMS
+def test_bf16_gate_needs_bf16_autocast_without_autograd():
+    x = torch.randn(1, 4, 8, 8)
+    assert not bf16_fused_inference_applies(x, enabled=True)  # no autocast
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert not bf16_fused_inference_applies(x, enabled=True)  # autograd on
+        with torch.no_grad():
+            assert bf16_fused_inference_applies(x, enabled=True)
+            assert bf16_fused_inference_applies(x.bfloat16(), enabled=True)
+            assert not bf16_fused_inference_applies(x, enabled=False)
+            assert not bf16_fused_inference_applies(x.double(), enabled=True)
+    with torch.autocast('cpu', dtype=torch.float16), torch.no_grad():
+        assert not bf16_fused_inference_applies(x, enabled=True)
+
+
+def test_training_step_under_bf16_autocast_takes_the_plain_path():
+    model = ConvNeXt('atto', drop_path_rate=0.2).train()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = sum(o.float().square().mean() for o in model(torch.randn(2, 3, 64, 64)))
+    loss.backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
 @pytest.mark.parametrize('shape', [(2, 6, 7, 7), (2, 3, 28, 28), (1, 4, 30, 45), (1, 2, 57, 9)],
