@@ -197,7 +197,9 @@ class ConvNeXtBlock(nn.Module):
         return self._forward_plain(x)
 
     def _forward_plain(self, x: Tensor) -> Tensor:
-        shortcut = x
+        return x + self.drop_path(self._residual_branch_plain(x))
+
+    def _residual_branch_plain(self, x: Tensor) -> Tensor:
         x = self.dwconv(x).permute(0, 2, 3, 1)
         x = self.act(self.pwconv1(self.norm(x)))
         if self.grn is not None:
@@ -205,26 +207,34 @@ class ConvNeXtBlock(nn.Module):
         x = self.pwconv2(x)
         if self.gamma is not None:
             x = x * self.gamma
-        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
+        return x.permute(0, 3, 1, 2)
 
     def _forward_stochastic_depth(self, x: Tensor) -> Tensor:
         """Training with stochastic depth: the same draw and result as the plain path (up to
-        float rounding), but the residual branch runs only on the samples it keeps, scaled by
-        1 / keep probability, on the fused path where it applies: a dropped sample's branch
-        would be multiplied by zero, so its arithmetic (a drop_path_rate-th of the block's,
-        forward and backward) is never spent."""
-        if not fused_cpu_path_applies(x, enabled=self.fused):
+        float rounding), but on CPU the residual branch runs only on the samples it keeps,
+        scaled by 1 / keep probability (fused where the fused path applies, else plain, as
+        under autocast): a dropped sample's branch would be multiplied by zero, so its
+        arithmetic (a drop_path_rate-th of the block's, forward and backward) is never spent.
+        Compilers and tracers get the plain path, whose shapes do not depend on the draw."""
+        fused = fused_cpu_path_applies(x, enabled=self.fused)
+        if not fused and (x.device.type != 'cpu' or torch.compiler.is_compiling()
+                          or torch.jit.is_tracing() or torch.jit.is_scripting()):
             return self._forward_plain(x)
         keep_prob = 1.0 - self.drop_path.drop_prob
         kept = keep_mask(x, self.drop_path.drop_prob).view(-1).nonzero().view(-1)
-        if kept.numel() == x.shape[0]:
-            return self._forward_fused_differentiable(x, 1.0 / keep_prob)
         if kept.numel() == 0:
             # Every parameter still gets its (zero) gradient, as on the plain path: optimizers
             # and DistributedDataParallel expect each parameter used in every step.
             return x + sum(p.sum() for p in self.parameters() if p.requires_grad) * 0.0
-        updated = self._forward_fused_differentiable(x.index_select(0, kept), 1.0 / keep_prob)
-        return x.index_copy(0, kept, updated)
+        survivors = x if kept.numel() == x.shape[0] else x.index_select(0, kept)
+        if fused:
+            updated = self._forward_fused_differentiable(survivors, 1.0 / keep_prob)
+        else:
+            updated = survivors + self._residual_branch_plain(survivors).div(keep_prob)
+        if kept.numel() == x.shape[0]:
+            return updated
+        # Under autocast the branch may come out in fp32 from a bf16 input, as x + branch does.
+        return x.to(updated.dtype).index_copy(0, kept, updated)
 
     def _forward_fused(self, x: Tensor) -> Tensor:
         needs_grad = torch.is_grad_enabled() and (x.requires_grad

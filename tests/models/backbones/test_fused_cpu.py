@@ -94,6 +94,41 @@ def test_stochastic_depth_runs_kept_samples_only_with_the_plain_paths_mask(seed,
         torch.testing.assert_close(grads_fused[name], grad, atol=1e-4, rtol=1e-4, msg=name)
 
 
+def drop_path_module_result(block: ConvNeXtBlock, x: torch.Tensor, seed: int):
+    """The block as x + DropPath(branch), the reference stochastic depth, with autograd."""
+    torch.manual_seed(seed)
+    x = x.detach().clone().requires_grad_()
+    out = block._forward_plain(x)
+    out.float().square().sum().backward()
+    grads = {n: p.grad.clone() for n, p in block.named_parameters()}
+    block.zero_grad(set_to_none=True)
+    return out.detach(), x.grad, grads
+
+
+@pytest.mark.parametrize('autocast', [False, True], ids=['fp32', 'bf16-autocast'])
+@pytest.mark.parametrize('fused', [False, True], ids=['plain', 'fused'])
+def test_kept_samples_equal_drop_path_modules_result(fused, autocast):
+    # Seed 0 keeps 2 of 6 samples at drop probability 0.5. Under bf16 autocast both run the
+    # same bf16 ops on the kept samples (GEMMs of another row count may round differently),
+    # on a bf16 input, as a stage's first block gets from autocast's downsampling conv.
+    block = randomised_block(8, v2=False).train()
+    block.drop_path = convnext_module.DropPath(0.5)
+    block.fused = fused
+    x = torch.randn(6, 8, 12, 12, dtype=torch.bfloat16 if autocast else torch.float32)
+    tolerance = dict(atol=3e-2, rtol=3e-2) if autocast else dict(atol=1e-4, rtol=1e-4)
+    with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+        out_ref, dx_ref, grads_ref = drop_path_module_result(block, x, seed=0)
+        torch.manual_seed(0)
+        x_kept = x.detach().clone().requires_grad_()
+        out = block(x_kept)
+        out.float().square().sum().backward()
+    assert out.dtype == out_ref.dtype
+    torch.testing.assert_close(out, out_ref, **tolerance)
+    torch.testing.assert_close(x_kept.grad, dx_ref, **tolerance)
+    for name, grad in grads_ref.items():
+        torch.testing.assert_close(block.get_parameter(name).grad, grad, **tolerance, msg=name)
+
+
 @pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
 def test_fused_block_matches_plain_in_inference(v2):
     block = randomised_block(16, v2).eval()
