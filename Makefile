@@ -30,7 +30,7 @@ test-all: $(STAMP)
 
 # The default backbone comparison (ConvNeXt-T at 224, 2 threads, NHWC for every implementation):
 # fp32 inference (batch 8), fp32 training steps (batch 4) without and with the paper's stochastic
-# depth (0.4 for T), bf16-autocast inference (batch 8).
+# depth (0.4 for T), bf16-autocast inference (batch 8) and training steps with drop path.
 BENCH_DIR := work_dirs/bench
 BENCH_ARGS := --arch tiny --img-size 224 --threads 2 --channels-last \
 	--impls ours,timm,torchvision,mmpretrain
@@ -60,9 +60,12 @@ bench: bench-models
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --drop-path-rate 0.4 \
 		--json $(BENCH_DIR)/train_fp32_dp.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --dtype bf16 --json $(BENCH_DIR)/infer_bf16.json
+	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --dtype bf16 --drop-path-rate 0.4 \
+		--json $(BENCH_DIR)/train_bf16_dp.json
 	$(PY) tools/benchmark.py $(BENCH_V2_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32_v2.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/infer_fp32.json $(BENCH_DIR)/train_fp32.json \
-		$(BENCH_DIR)/train_fp32_dp.json $(BENCH_DIR)/infer_bf16.json $(BENCH_DIR)/infer_fp32_v2.json --out $(BENCH_DIR)/backbones.png
+		$(BENCH_DIR)/train_fp32_dp.json $(BENCH_DIR)/infer_bf16.json $(BENCH_DIR)/train_bf16_dp.json \
+		$(BENCH_DIR)/infer_fp32_v2.json --out $(BENCH_DIR)/backbones.png
 	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 800 \
 		--config configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py --json $(BENCH_DIR)/onnxruntime_mask-rcnn-t.json
 	$(PY) tools/benchmark.py $(ORT_BENCH_ARGS) --img-size 800 \
