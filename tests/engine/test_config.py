@@ -1,11 +1,13 @@
-"""Config-time checks: typos in --cfg-options and model entries, annotation files."""
+"""Config-time checks: typos in --cfg-options and model entries, annotation files; configs
+named by package."""
 import json
+import os
 
 import pytest
 from mmengine.config import Config
 
 from convnext_dense.engine.config import (ConfigError, DatasetError, check_annotation_files,
-                                          check_cfg_options, check_model_config)
+                                          check_cfg_options, check_model_config, config_file)
 
 DEMO = 'configs/demo/mask-rcnn_convnext-atto_toy.py'
 
@@ -71,3 +73,14 @@ def test_missing_annotation_file_is_named(tmp_path):
     cfg.train_dataloader.dataset.dataset.ann_file = 'nope.json'
     with pytest.raises(DatasetError, match=r'annotation file .*nope.json does not exist'):
         check_annotation_files(cfg)
+
+
+def test_package_configs_are_found_where_the_package_ships_them():
+    import mmdet
+    path = config_file('mmdet::convnext/mask-rcnn_convnext-t-p4-w7_fpn_amp-ms-crop-3x_coco.py')
+    assert path.startswith(os.path.dirname(mmdet.__file__)) and os.path.isfile(path)
+    assert config_file('configs/demo/mask-rcnn_convnext-atto_toy.py').startswith('configs/')
+    with pytest.raises(ConfigError, match="mmdet ships no config 'convnext/nope.py'"):
+        config_file('mmdet::convnext/nope.py')
+    with pytest.raises(ConfigError, match="package 'no_such_package' is not installed"):
+        config_file('no_such_package::x.py')
