@@ -27,10 +27,10 @@ DETECTION_SCOPES = (mmengine.registry, mmdet.registry)
 Registration = Tuple[str, Callable, tuple]
 
 
-def GatherRoIExtractor(**kwargs):
-    """Builds :class:`convnext_dense.models.gather_roi_extractor.GatherRoIExtractor`: mmdet's
-    models are imported when a config asks for one, not by ``import convnext_dense``."""
-    from .models.gather_roi_extractor import GatherRoIExtractor as extractor
+def RoIAlignExtractor(**kwargs):
+    """Builds :class:`convnext_dense.models.roi_extractors.RoIAlignExtractor`: mmdet's models
+    are imported when a config asks for one, not by ``import convnext_dense``."""
+    from .models.roi_extractors import RoIAlignExtractor as extractor
     return extractor(**kwargs)
 
 
@@ -40,7 +40,7 @@ def registrations() -> List[Registration]:
         ('MODELS', ConvNeXt, ALL_SCOPES),
         ('MODELS', OnnxRuntimeDetector, ALL_SCOPES),
         ('MODELS', OnnxRuntimeSegmentor, ALL_SCOPES),
-        ('MODELS', GatherRoIExtractor, DETECTION_SCOPES),
+        ('MODELS', RoIAlignExtractor, DETECTION_SCOPES),
         ('OPTIM_WRAPPER_CONSTRUCTORS', ConvNeXtLayerDecayOptimizerConstructor, ALL_SCOPES),
         *[('HOOKS', hook, ALL_SCOPES) for hook in ALL_HOOKS],
         ('TRANSFORMS', LoadImageOrSkip, ALL_SCOPES),

@@ -5,7 +5,8 @@ import importlib
 
 from .backend import MissingKernelError, install_op_backend, real_mmcv_ext_available
 
-_KERNELS = ('PROVIDED_KERNELS', 'nms', 'roi_align_forward', 'roi_align_backward', 'softnms')
+_KERNELS = ('PROVIDED_KERNELS', 'nms', 'roi_align', 'roi_align_forward', 'roi_align_backward',
+            'softnms')
 
 
 def __getattr__(name: str):

@@ -46,17 +46,42 @@ def _clamp_inverted_rois(rois: Tensor, sampling_ratio: int) -> Tensor:
     negative number, and fails with "cannot create std::vector larger than max_size()". mmcv's
     CUDA kernel runs an empty sampling loop for such RoIs and outputs zeros; a zero-size RoI
     makes torchvision do the same (aligned: zero samples; not aligned: sides are clamped to 1
-    pixel from x1 / y1 in both libraries, so the result is unchanged).
+    pixel from x1 / y1 in both libraries, so the result is unchanged). Computed for every RoI,
+    changed or not: asking whether any is inverted would wait for the GPU.
     """
     if sampling_ratio > 0:
         return rois
-    inverted = (rois[:, 3] < rois[:, 1]) | (rois[:, 4] < rois[:, 2])
-    if not bool(inverted.any()):
-        return rois
-    clamped = rois.clone()
-    clamped[:, 3] = torch.maximum(rois[:, 3], rois[:, 1])
-    clamped[:, 4] = torch.maximum(rois[:, 4], rois[:, 2])
-    return clamped
+    return torch.cat([rois[:, :3], torch.maximum(rois[:, 3:5], rois[:, 1:3])], dim=1)
+
+
+def kernel_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype RoIAlign computes in for features of ``dtype``: float64 stays, anything else
+    runs in float32.
+
+    torchvision's kernels exist for float16 / float32 / float64 only (no bfloat16, on CPU or
+    CUDA), take RoIs of the features' dtype, and accumulate in it: float16 RoI coordinates are
+    4 pixels apart at x = 1000 and 1 / 1000 relative in the bilinear weights. The float32 copy
+    costs one map-sized cast per call; torchvision's own autocast kernel makes the same choice.
+    """
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def roi_align(input: Tensor, rois: Tensor, spatial_scale: float, output_size, sampling_ratio: int,
+              aligned: bool) -> Tensor:
+    """torchvision's RoIAlign (average) with autograd, for features and RoIs of any floating
+    dtype: computed in :func:`kernel_dtype`, returned in ``input``'s dtype.
+
+    Args:
+        input: (N, C, H, W) features; rois: (K, 5) batch index, x1, y1, x2, y2.
+        output_size: (h, w) bins. Returns (K, C, h, w).
+    """
+    dtype = kernel_dtype(input.dtype)
+    rois = _clamp_inverted_rois(rois.to(dtype), sampling_ratio)
+    with torch.autocast(input.device.type, enabled=False):
+        pooled = torch.ops.torchvision.roi_align(input.to(dtype), rois, float(spatial_scale),
+                                                 output_size[0], output_size[1], sampling_ratio,
+                                                 bool(aligned))
+    return pooled.to(input.dtype)
 
 
 def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Tensor,
@@ -74,28 +99,29 @@ def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Ten
         sampling_ratio: samples per bin side; 0 picks ceil(roi size / bin count) per RoI.
         aligned: if True, pixel centres sit at +0.5 (shift by -0.5 before sampling).
 
+    Any floating dtype (bfloat16 included, which torchvision lacks): see :func:`roi_align`.
     RoIs with x2 < x1 or y2 < y1 pool to zeros, as on mmcv's CUDA kernel (see
     :func:`_clamp_inverted_rois`).
     """
     _check_avg_pool_mode(pool_mode)
-    rois = _clamp_inverted_rois(rois, sampling_ratio)
-    pooled = torch.ops.torchvision.roi_align(input, rois, float(spatial_scale), aligned_height,
-                                             aligned_width, sampling_ratio, bool(aligned))
-    output.copy_(pooled)
+    output.copy_(roi_align(input, rois, spatial_scale, (aligned_height, aligned_width),
+                           sampling_ratio, aligned))
 
 
 def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argmax_x: Tensor,
                        grad_input: Tensor, aligned_height: int, aligned_width: int,
                        spatial_scale: float, sampling_ratio: int, pool_mode: int,
                        aligned: bool) -> None:
-    """RoIAlign backward, average pooling; adds the gradient into ``grad_input`` (N, C, H, W)."""
+    """RoIAlign backward, average pooling; adds the gradient into ``grad_input`` (N, C, H, W),
+    computed in :func:`kernel_dtype`."""
     _check_avg_pool_mode(pool_mode)
-    rois = _clamp_inverted_rois(rois, sampling_ratio)
+    dtype = kernel_dtype(grad_output.dtype)
+    rois = _clamp_inverted_rois(rois.to(dtype), sampling_ratio)
     batch, channels, height, width = grad_input.shape
     grad = torch.ops.torchvision._roi_align_backward(
-        grad_output, rois, float(spatial_scale), aligned_height, aligned_width, batch, channels,
-        height, width, sampling_ratio, bool(aligned))
-    grad_input.add_(grad)
+        grad_output.to(dtype), rois, float(spatial_scale), aligned_height, aligned_width, batch,
+        channels, height, width, sampling_ratio, bool(aligned))
+    grad_input.add_(grad.to(grad_input.dtype))
 
 
 # mmcv's soft-NMS methods, as the extension call encodes them.

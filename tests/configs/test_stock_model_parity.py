@@ -1,7 +1,7 @@
 """Our paper configs' models against mmdet's / mmseg's own ConvNeXt-T configs (mmpretrain's
 backbone; what ``make bench`` compares them with): the stock model's weights loaded into ours
 give the same losses and the same predictions, so every speed-up in our configs (our backbone,
-GatherRoIExtractor) keeps the stock numerics. Drop path is off in both, so that both consume the
+RoIAlignExtractor) keeps the stock numerics. Drop path is off in both, so that both consume the
 random generator alike (the block tests cover drop path); the settings that only size the test
 are the same for both."""
 import pytest

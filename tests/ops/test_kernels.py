@@ -269,3 +269,26 @@ def test_roi_align_max_mode_is_a_clear_error():
     with pytest.raises(MissingKernelError, match="roi_align.*pool_mode='max'"):
         roi_align(torch.randn(1, 2, 8, 8), torch.tensor([[0.0, 1, 1, 5, 5]]), (2, 2), 1.0, 0,
                   'max', True)
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_roi_align_reduced_precision_through_mmcv_module(dtype):
+    """bf16 maps (bf16 AMP) have no torchvision kernel, on CPU or CUDA; ours computes in fp32.
+    Compared to float64 on the same maps and RoIs: within the output dtype's rounding (bf16 has
+    8 bits of mantissa: 2e-2 relative; fp16 11 bits: 3e-3), values and gradients."""
+    from mmcv.ops import RoIAlign
+    features = torch.randn(2, 8, 16, 16).to(dtype).requires_grad_()
+    rois = random_rois(num_images=2, n=6, size=60.0).to(dtype)
+    layer = RoIAlign(output_size=7, spatial_scale=0.25, sampling_ratio=0, aligned=True)
+    out = layer(features, rois)
+    reference_features = features.detach().double().requires_grad_()
+    expected = reference_roi_align(reference_features, rois.double(), (7, 7), 0.25, 0, True)
+    tolerance = 2e-2 if dtype == torch.bfloat16 else 3e-3
+    assert out.dtype == dtype
+    torch.testing.assert_close(out.double(), expected, atol=tolerance, rtol=tolerance)
+    weights = torch.randn_like(expected)
+    (out * weights.to(dtype)).sum().backward()
+    (expected * weights).sum().backward()
+    assert features.grad.dtype == dtype
+    torch.testing.assert_close(features.grad.double(), reference_features.grad, atol=tolerance,
+                               rtol=tolerance)

@@ -10,7 +10,7 @@ model = dict(
         drop_path_rate=0.4,
         layer_scale_init_value=1.0),
     neck=dict(in_channels=[96, 192, 384, 768]),
-    # mmdet's RoIAlign extraction, same values, as one gather over all levels (faster backward
-    # on CPU; convnext_dense/models/gather_roi_extractor.py).
-    roi_head=dict(bbox_roi_extractor=dict(type='GatherRoIExtractor'),
-                  mask_roi_extractor=dict(type='GatherRoIExtractor')))
+    # mmdet's RoIAlign extraction, same values, with float32 RoI geometry under AMP and the
+    # fastest kernel per device (convnext_dense/models/roi_extractors/).
+    roi_head=dict(bbox_roi_extractor=dict(type='RoIAlignExtractor'),
+                  mask_roi_extractor=dict(type='RoIAlignExtractor')))

@@ -1,5 +1,5 @@
-"""RoIAlign as weighted gathers of pixel rows: mmdet's ``SingleRoIExtractor`` with a backward
-pass several times faster on CPU.
+"""RoIAlign as weighted gathers of pixel rows: mmcv's RoIAlign values with a backward pass
+several times faster on CPU, and deterministic on CUDA.
 
 Why: in a Mask R-CNN-T training step on CPU (batch 2 at 512, 2 threads), torchvision's
 ``roi_align`` backward, which serves mmcv's RoIAlign here, took 2.0 of 9.1 s: one thread, and
@@ -16,14 +16,18 @@ borders), so results equal mmcv's RoIAlign up to float summation order.
 
 Measured (AMD EPYC, 2 threads, 1024 RoIs on 4 levels of 2 x 256 maps from 128 x 128 down,
 7 x 7 bins, NCHW maps): torchvision forward 0.36 s, backward 1.25 s; this one 0.15 s and 0.24 s (see
-``tests/models/test_gather_roi_extractor.py`` for the agreement, ``tools/benchmark.py`` for
-whole models).
+``tests/models/roi_extractors/`` for the agreement, ``tools/benchmark.py`` for whole models).
+
+On CUDA the same gathers issue thousands of small kernels and host synchronisations per call
+(one group per sampling grid and level), where torchvision's kernel is one launch per level, so
+:func:`~.roi_align_extractor.roi_align_kernel` runs this only on CPU, and on CUDA only when
+deterministic algorithms are on: torchvision's CUDA backward adds with atomics and refuses to
+run then, while ``embedding_bag``'s sum backward sorts its rows and is deterministic.
 """
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from torch import Tensor
 
 # Tap rows and bag offsets in int32 (embedding_bag takes either): half the memory of the tap
@@ -121,8 +125,9 @@ def roi_align_gather(features: Sequence[Tensor], rois: Tensor, levels: Tensor,
 
     ``features``: levels of (N, C, H, W); ``rois`` (R, 5): batch index, x1, y1, x2, y2 in input
     pixels; ``levels`` (R,): each RoI's level; ``spatial_scales``: 1 / stride per level;
-    ``pooled`` (R,) bool: RoIs to pool (the others give 0; default all). Returns (R, C, h, w),
-    with autograd to ``features``.
+    ``pooled`` (R,) bool: RoIs to pool (the others give 0; default all). Returns (R, C, h, w)
+    in the features' dtype, with autograd to ``features``. The tap geometry is computed in
+    ``rois``' dtype, which the caller keeps at float32 or above.
     """
     bins = bins_y, bins_x = output_size
     scale = torch.tensor(spatial_scales, dtype=rois.dtype, device=rois.device)[levels]
@@ -160,31 +165,3 @@ def roi_align_gather(features: Sequence[Tensor], rois: Tensor, levels: Tensor,
     else:
         pooled_features = features[0].new_zeros((0, channels) + tuple(bins))
     return pooled_features + sum(unused) if unused else pooled_features
-
-
-class GatherRoIExtractor(SingleRoIExtractor):
-    """mmdet's ``SingleRoIExtractor`` (same arguments, same level mapping, same values) whose
-    RoIAlign layers run as weighted gathers of pixel rows (:func:`roi_align_gather`).
-
-    Input: ``feats`` (levels of (N, C, H, W)), ``rois`` (R, 5); output (R, C, h, w). RoI layers
-    other than RoIAlign with average pooling run mmdet's own loop. ``import convnext_dense``
-    registers it (``type='GatherRoIExtractor'``) without importing this module until a config
-    builds one.
-    """
-
-    def forward(self, feats: Tuple[Tensor], rois: Tensor,
-                roi_scale_factor: Optional[float] = None) -> Tensor:
-        layer = self.roi_layers[0]
-        if type(layer).__name__ != 'RoIAlign' or getattr(layer, 'pool_mode', 'avg') != 'avg':
-            return super().forward(feats, rois, roi_scale_factor)
-        rois = rois.type_as(feats[0])
-        levels = (self.map_roi_levels(rois, len(feats)) if len(feats) > 1 else
-                  torch.zeros(rois.shape[0], dtype=torch.long, device=rois.device))
-        # An inverted RoI has no scale (NaN) and so no level: mmdet's loop leaves it at 0.
-        mapped = (levels >= 0) & (levels < len(feats))
-        if roi_scale_factor is not None:
-            rois = self.roi_rescale(rois, roi_scale_factor)
-        scales = [self.roi_layers[i].spatial_scale for i in range(len(feats))]
-        return roi_align_gather(feats, rois, levels.where(mapped, 0), scales,
-                                tuple(layer.output_size), layer.sampling_ratio, layer.aligned,
-                                mapped)
