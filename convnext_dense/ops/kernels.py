@@ -10,6 +10,7 @@ from torch import Tensor
 import torchvision  # noqa: F401  (registers the torch.ops.torchvision kernels)
 
 from .backend import MissingKernelError
+from .soft_nms import soft_nms_picks
 
 # mmcv's RoIAlign encodes its pooling mode as an int in the extension call.
 _ROI_ALIGN_AVG = 1
@@ -124,41 +125,14 @@ def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argm
     grad_input.add_(grad.to(grad_input.dtype))
 
 
-# mmcv's soft-NMS methods, as the extension call encodes them.
-_SOFTNMS_NAIVE, _SOFTNMS_LINEAR, _SOFTNMS_GAUSSIAN = 0, 1, 2
-
-
-def _softnms_weights(overlaps: Tensor, iou_threshold: float, sigma: float,
-                     method: int) -> Tensor:
-    if method == _SOFTNMS_NAIVE:
-        return (overlaps < iou_threshold).to(overlaps.dtype)
-    if method == _SOFTNMS_LINEAR:
-        return torch.where(overlaps >= iou_threshold, 1 - overlaps, torch.ones_like(overlaps))
-    if method == _SOFTNMS_GAUSSIAN:
-        return torch.exp(-(overlaps * overlaps) / sigma)
-    raise ValueError(f'soft-NMS method {method}: mmcv knows 0 (naive), 1 (linear), '
-                     f'2 (gaussian).')
-
-
-def _compaction_moves(good: Tensor, start: int):
-    """(to, from) positions that fill the dropped candidates from the tail, as mmcv's loop
-    does: the k-th dropped position from the front takes the k-th kept one from the back, while
-    the front is still ahead of the back. ``good`` covers positions ``start`` onwards."""
-    positions = torch.arange(start, start + good.numel())
-    dropped, kept_from_back = positions[~good], positions[good].flip(0)
-    pairs = min(dropped.numel(), kept_from_back.numel())
-    dropped, kept_from_back = dropped[:pairs], kept_from_back[:pairs]
-    ahead = dropped < kept_from_back
-    return dropped[ahead], kept_from_back[ahead]
-
-
 def softnms(boxes: Tensor, scores: Tensor, dets: Tensor, iou_threshold: float, sigma: float,
             min_score: float, method: int, offset: int) -> Tensor:
     """Soft-NMS (Bodla et al. 2017) with mmcv's CPU kernel's semantics, step for step: pick the
     highest-scoring candidate, decay the others' scores by their IoU with it (naive: to 0 at or
     above ``iou_threshold``; linear: by ``1 - IoU`` at or above it; gaussian:
     ``exp(-IoU^2 / sigma)``), drop those below ``min_score`` (their places taken by candidates
-    from the end of the list, which sets the order of ties), repeat.
+    from the end of the list, which sets the order of ties), repeat
+    (:func:`~.soft_nms.soft_nms_picks`).
 
     Args:
         boxes: (N, 4) x1, y1, x2, y2; scores: (N,).
@@ -169,31 +143,11 @@ def softnms(boxes: Tensor, scores: Tensor, dets: Tensor, iou_threshold: float, s
     """
     if boxes.numel() == 0:
         return torch.empty(0, dtype=torch.long)
-    x1, y1, x2, y2 = (boxes[:, k].float().clone() for k in range(4))
-    score = scores.float().clone()
-    area = (x2 - x1 + offset) * (y2 - y1 + offset)
-    order = torch.arange(boxes.size(0))
-    columns = [x1, y1, x2, y2, score, area, order]
-    count, i = boxes.size(0), 0
-    while i < count:
-        best = i + int(torch.argmax(score[i:count]))  # the first of equal maxima, as mmcv
-        for column in columns:
-            column[i], column[best] = column[best].clone(), column[i].clone()
-        dets[i, :4] = torch.stack([x1[i], y1[i], x2[i], y2[i]]).to(dets.dtype)
-        dets[i, 4] = score[i].to(dets.dtype)
-        rest = slice(i + 1, count)
-        width = (torch.minimum(x2[i], x2[rest]) - torch.maximum(x1[i], x1[rest]) + offset)
-        height = (torch.minimum(y2[i], y2[rest]) - torch.maximum(y1[i], y1[rest]) + offset)
-        inter = width.clamp(min=0) * height.clamp(min=0)
-        overlaps = inter / (area[i] + area[rest] - inter)
-        score[rest] *= _softnms_weights(overlaps, iou_threshold, sigma, method)
-        good = score[rest] >= min_score
-        to, source = _compaction_moves(good, i + 1)
-        for column in columns:
-            column[to] = column[source]
-        count = i + 1 + int(good.sum())
-        i += 1
-    return order[:count].clone()
+    picks, picked_scores = soft_nms_picks(boxes, scores, iou_threshold, sigma, min_score,
+                                          method, offset)
+    dets[:len(picks), :4] = boxes[picks.to(boxes.device)].to(dets.dtype)
+    dets[:len(picks), 4] = picked_scores.to(dets)
+    return picks
 
 
 PROVIDED_KERNELS = {

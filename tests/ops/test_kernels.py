@@ -148,6 +148,25 @@ def test_soft_nms_matches_the_reference_with_ties_and_drops(method, offset, min_
     assert (dets[:, 4] >= min_score).all()
 
 
+@pytest.mark.parametrize('method', ['naive', 'linear', 'gaussian'])
+@pytest.mark.parametrize('iou_threshold', [0.0, 0.5])
+def test_soft_nms_matches_the_reference_on_degenerate_boxes(method, iou_threshold):
+    """Boxes far apart (their IoU is 0, which a threshold of 0 counts as overlapping), a
+    zero-area box and inverted ones (their IoU with others is -0 or 0). (Two zero-area boxes
+    have IoU 0 / 0: NaN scores, which mmcv's loop never picks and an argmax picks first; left
+    out.)"""
+    boxes = random_boxes(300, size=400.0)
+    boxes[0, 2] = boxes[0, 0]  # zero width
+    boxes[6:12, 3] = boxes[6:12, 1] - 3.0  # inverted
+    scores = (torch.rand(300) * 20).round() / 20 + 0.01
+    scores[:12] = 0.05  # picked after regular boxes, so that those decay the boxes apart
+    dets, keep = soft_nms(boxes, scores, iou_threshold=iou_threshold, sigma=0.5,
+                          min_score=0.02, method=method)
+    ref_keep, ref_dets = reference_soft_nms(boxes, scores, iou_threshold, 0.5, 0.02, method)
+    assert keep.tolist() == ref_keep
+    torch.testing.assert_close(dets, torch.tensor(ref_dets), rtol=1e-5, atol=1e-6)
+
+
 def test_soft_nms_empty_input():
     dets, keep = soft_nms(torch.zeros(0, 4), torch.zeros(0), 0.3)
     assert keep.shape == (0, ) and dets.shape == (0, 5)
