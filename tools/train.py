@@ -35,7 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='deterministic algorithms (with --seed: bit-identical CPU runs)')
     parser.add_argument('--nonfinite-loss', choices=['stop', 'skip'],
                         help='on a NaN / inf loss: stop the run, or skip that step (sets '
-                        "NonFiniteLossHook's action; the configs' default is stop)")
+                        "NonFiniteLossHook's action; the configs' default, auto, stops, or under "
+                        'a dynamic loss scale lets the scaler skip the step and stops only if '
+                        'the losses stay non-finite)')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files under <work dir>/<run>/vis_data)')
     launch.add_common_arguments(parser)

@@ -4,7 +4,9 @@
 # checkpoint read without running code from it (trust_checkpoint=True, or --trust-checkpoint, is
 # the explicit opt-in to full unpickling); checkpoints that load with
 # torch.load(weights_only=True) and carry the torch RNG state (exact resume); a NaN / inf loss
-# stops the run before it reaches the weights (action='skip' skips the step instead); datasets
+# never reaches the weights: without loss scaling the run stops ('skip' skips the step instead),
+# under a dynamic loss scale (AMP) the scaler skips the step and the run stops only if that
+# persists (NonFiniteLossHook action='auto'); datasets
 # and checkpoints are checked before use; one training per work dir (a lock; temporary files
 # of killed writes removed); SIGTERM stops after the current iteration with a checkpoint; a run
 # resumed at its end runs the validation it missed; and testing shows a progress bar.
@@ -15,7 +17,7 @@ trust_checkpoint = False
 custom_hooks = [
     dict(type='WeightsOnlyCheckpointHook'),
     dict(type='RngStateHook'),
-    dict(type='NonFiniteLossHook', action='stop'),
+    dict(type='NonFiniteLossHook', action='auto'),
     dict(type='PreflightHook'),
     dict(type='ProgressBarHook'),
     dict(type='WorkDirLockHook'),
