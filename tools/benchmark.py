@@ -58,6 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--compile', action='store_true', help='torch.compile every model')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
+    parser.add_argument('--tf32', action=argparse.BooleanOptionalAction, default=True,
+                        help='TF32 for float32 matmuls and convolutions on CUDA (default on, '
+                        'as in the configs; --no-tf32 for full float32)')
     parser.add_argument('--warmup', type=int, default=None, help='untimed steps per model')
     parser.add_argument('--rounds', type=int, default=None, help='timed interleaved rounds')
     parser.add_argument('--json', help='write the report here')
@@ -69,7 +72,8 @@ def _given(args: argparse.Namespace, defaults) -> dict:
     """Settings the user gave, on top of the mode's defaults."""
     values = dict(img_size=args.img_size, batch_size=args.batch_size, mode=args.mode,
                   dtype=args.dtype, threads=args.threads, device=args.device,
-                  warmup=args.warmup, rounds=args.rounds, drop_path_rate=args.drop_path_rate)
+                  warmup=args.warmup, rounds=args.rounds, drop_path_rate=args.drop_path_rate,
+                  tf32=args.tf32)
     return {k: v for k, v in values.items() if v is not None and hasattr(defaults, k)}
 
 

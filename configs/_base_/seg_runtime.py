@@ -3,3 +3,6 @@
 _base_ = ['mmseg::_base_/default_runtime.py', './convnext_dense_runtime.py']
 
 default_scope = 'mmseg'
+# TF32 for float32 matmuls and convolutions on Ampere and later GPUs (False: full float32),
+# applied by SafeLoadingRunner (convnext_dense/engine/precision.py); merged into mmseg's env_cfg.
+env_cfg = dict(tf32=True)

@@ -21,6 +21,7 @@ from mmengine.structures import BaseDataElement
 
 from ..checkpoint_loading import load_checkpoint
 from ..engine.config import load_config
+from ..engine.precision import set_tf32
 from ..errors import InputError
 from ..models.checkpoint import check_fit, unwrap_state_dict
 from ..tasks import SEGMENTATION, task_of
@@ -69,6 +70,7 @@ class Predictor:
                  device: str = 'cpu', trust_checkpoint: bool = False):
         check_device(device)
         cfg = load_config(config, check_data=False) if isinstance(config, str) else config
+        set_tf32((cfg.get('env_cfg') or {}).get('tf32'))
         self.task = task_of(cfg)
         if checkpoint and checkpoint.endswith('.onnx'):
             model = self._onnxruntime_model(cfg, checkpoint, device)

@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from .complexity import count_flops, count_parameters
+from ..engine.precision import set_tf32
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, autocast_dtype, check_agreement, inference_step,
                       measure_peak_memory, time_interleaved, training_step)
@@ -39,6 +40,7 @@ class BackboneBenchmarkSettings:
     compile: bool = False
     threads: Optional[int] = None
     device: str = 'cpu'
+    tf32: bool = True
     warmup: int = 2
     rounds: int = 10
     seed: int = 0
@@ -57,6 +59,7 @@ def run_backbone_benchmark(settings: BackboneBenchmarkSettings, impls: Sequence[
 def _measure(settings: BackboneBenchmarkSettings, impls: Sequence[str],
              show_progress: bool) -> dict:
     backend = device_backend(settings.device)
+    set_tf32(settings.tf32)
     state = reference_weights(settings.arch, settings.use_grn, settings.seed)
     models = _build_all(impls, settings, state)
     generator = torch.Generator().manual_seed(settings.seed)

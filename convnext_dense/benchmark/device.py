@@ -21,6 +21,8 @@ class CpuBackend:
     ``VmHWM``, reset through ``/proc/self/clear_refs``)."""
 
     type = 'cpu'
+    # A 2048 matmul (17 GFLOP) takes ~0.1 s on two cores: long enough to reach their peak.
+    matmul_size = 2048
 
     def __init__(self, device: torch.device = torch.device('cpu')):
         self.device = device
@@ -50,13 +52,20 @@ class CpuBackend:
 
 
 class CudaBackend:
-    """CUDA events for timing (with a synchronize before reading them) and the caching
-    allocator's peak for memory."""
+    """CUDA events for timing, recorded on the measured device's current stream (with a
+    synchronize before reading them), and the caching allocator's peak for memory.
+
+    ``device`` is the measured GPU; for ``cuda`` without an index, the current one.
+    """
 
     type = 'cuda'
+    # A Hopper GPU does a 2048 matmul (17 GFLOP) in ~20 us, about its launch overhead; 8192
+    # (1.1 TFLOP, ~1 ms in bf16 on an H100 / H200) reaches its peak.
+    matmul_size = 8192
 
     def __init__(self, device: torch.device, cuda: ModuleType = torch.cuda):
-        self.device = device
+        self.device = device if device.index is not None else torch.device(
+            'cuda', cuda.current_device())
         self.cuda = cuda
 
     def name(self) -> str:
@@ -66,13 +75,17 @@ class CudaBackend:
         self.cuda.synchronize(self.device)
 
     def time(self, fn: Callable[[], object]) -> float:
-        """Seconds ``fn()`` takes on the GPU, measured by events around it."""
-        start, end = self.cuda.Event(enable_timing=True), self.cuda.Event(enable_timing=True)
-        self.synchronize()
-        start.record()
-        fn()
-        end.record()
-        self.synchronize()
+        """Seconds ``fn()`` takes on the GPU, measured by events around it. Events record on
+        the current device's stream, which need not be the measured one (``--device cuda:1``
+        leaves the current device at 0), so the measured device is made current around them."""
+        with self.cuda.device(self.device):
+            start = self.cuda.Event(enable_timing=True)
+            end = self.cuda.Event(enable_timing=True)
+            self.synchronize()
+            start.record()
+            fn()
+            end.record()
+            self.synchronize()
         return start.elapsed_time(end) / 1000.0
 
     def peak_memory(self, fn: Callable[[], object]) -> Optional[int]:
@@ -110,9 +123,12 @@ def torch_threads(threads: Optional[int]):
         torch.set_num_threads(previous)
 
 
-def matmul_peak_flops(backend, dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
-    """Best FLOP/s of a square ``size`` matmul in ``dtype`` on the backend's device (2 * size**3
-    floating-point operations per product): the ceiling the model throughput is compared to."""
+def matmul_peak_flops(backend, dtype: torch.dtype, size: Optional[int] = None,
+                      repeats: int = 5) -> float:
+    """Best FLOP/s of a square ``size`` matmul (default: the backend's ``matmul_size``) in
+    ``dtype`` on the backend's device (2 * size**3 floating-point operations per product): the
+    ceiling the model throughput is compared to."""
+    size = size or backend.matmul_size
     a = torch.randn(size, size, device=backend.device).to(dtype)
     b = torch.randn(size, size, device=backend.device).to(dtype)
     torch.matmul(a, b)

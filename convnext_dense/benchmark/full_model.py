@@ -18,6 +18,7 @@ from ..engine.config import load_config
 from ..tasks import task_of
 
 from .complexity import count_flops, count_parameters
+from ..engine.precision import set_tf32
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, adamw, autocast_context, autocast_dtype, measure_peak_memory,
                       time_interleaved)
@@ -34,6 +35,7 @@ class ModelBenchmarkSettings:
     dtype: str = 'fp32'
     threads: Optional[int] = None
     device: str = 'cpu'
+    tf32: bool = True
     warmup: int = 1
     rounds: int = 5
     seed: int = 0
@@ -127,6 +129,7 @@ def run_model_benchmark(settings: ModelBenchmarkSettings, config_paths: Sequence
 def _measure(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
              cfg_options: Optional[dict], show_progress: bool) -> dict:
     backend = device_backend(settings.device)
+    set_tf32(settings.tf32)
     models, batches, flops = {}, {}, {}
     for path in config_paths:
         name = osp.splitext(osp.basename(path))[0]

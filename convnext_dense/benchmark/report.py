@@ -23,6 +23,7 @@ from typing import Dict, List, Optional
 
 import torch
 
+from ..engine.precision import precision_settings
 from ..fileio import write_atomically
 from .harness import TRAIN_WORK_PER_FORWARD, Timings, ratios_to_fastest_peer
 
@@ -60,7 +61,8 @@ def build_results(timings: Dict[str, Timings], peak_memory: Dict[str, Optional[i
 
 
 def environment() -> dict:
-    """Date, Python and the versions of the packages a reader needs to reproduce the figures."""
+    """Date, Python, the versions of the packages a reader needs to reproduce the figures, and
+    the float32 precision settings (TF32, cuDNN autotuning) the run had."""
     versions = {}
     for package in VERSIONED_PACKAGES:
         try:
@@ -69,7 +71,7 @@ def environment() -> dict:
             versions[package] = None
     return dict(date=datetime.date.today().isoformat(), python=platform.python_version(),
                 platform=platform.platform(), versions=versions,
-                cuda=torch.version.cuda)
+                cuda=torch.version.cuda, precision=precision_settings())
 
 
 def validate_report(report: dict) -> None:

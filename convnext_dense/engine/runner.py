@@ -7,18 +7,27 @@ unpickles them fully: a crafted file runs code. This Runner reads them, local or
 :func:`~convnext_dense.checkpoint_loading.load_checkpoint` (``weights_only``); the config key
 ``trust_checkpoint = True`` (``--trust-checkpoint``) is the user's explicit opt-in to full
 unpickling.
+
+It also applies ``env_cfg.tf32`` (:mod:`convnext_dense.engine.precision`) with the rest of
+mmengine's environment set-up.
 """
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..checkpoint_loading import load_checkpoint
+from .precision import set_tf32
 
 
 class SafeLoadingRunner(Runner):
     """A :class:`mmengine.runner.Runner` whose ``load_checkpoint`` (used by ``load_from`` and
     resume) reads the file or URL without running code from it, unless the config sets
-    ``trust_checkpoint=True``. Everything else is mmengine's."""
+    ``trust_checkpoint=True``, and that applies ``env_cfg.tf32``. Everything else is
+    mmengine's."""
+
+    def setup_env(self, env_cfg: dict) -> None:
+        super().setup_env(env_cfg)
+        set_tf32(env_cfg.get('tf32'))
 
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):  # noqa: B006 (mmengine's)

@@ -1,6 +1,7 @@
 """Device backends: the CUDA code path driven by a stand-in ``torch.cuda`` on any machine, the
 real one where a GPU exists, and the CPU memory meter."""
 import time
+from contextlib import contextmanager
 
 import pytest
 import torch
@@ -12,22 +13,36 @@ from convnext_dense.benchmark.device import (CpuBackend, CudaBackend, device_bac
 class FakeEvent:
     def __init__(self, enable_timing: bool):
         assert enable_timing
-        self.stamp = None
+        self.stamp = self.device = None
 
     def record(self):
         self.stamp = time.perf_counter()
+        self.device = FakeCuda.current  # events record on the current device's stream
 
     def elapsed_time(self, other: 'FakeEvent') -> float:
         return 1000.0 * (other.stamp - self.stamp)
 
 
 class FakeCuda:
-    """Just the ``torch.cuda`` calls CudaBackend makes, with a fake allocator."""
+    """Just the ``torch.cuda`` calls CudaBackend makes, with a fake allocator, on GPU 0 until a
+    ``device`` context says otherwise."""
     Event = FakeEvent
+    current = 0
 
     def __init__(self):
         self.calls = []
         self.allocated, self.peak = 100, 100
+
+    def current_device(self):
+        return FakeCuda.current
+
+    @contextmanager
+    def device(self, device):
+        previous, FakeCuda.current = FakeCuda.current, torch.device(device).index
+        try:
+            yield
+        finally:
+            FakeCuda.current = previous
 
     def synchronize(self, device):
         self.calls.append('synchronize')
@@ -48,16 +63,43 @@ class FakeCuda:
 
 def test_cuda_backend_times_between_synchronized_events():
     cuda = FakeCuda()
-    backend = CudaBackend(torch.device('cpu'), cuda)
+    backend = CudaBackend(torch.device('cuda'), cuda)
     seconds = backend.time(lambda: time.sleep(0.01))
     assert seconds >= 0.01
     assert cuda.calls == ['synchronize', 'synchronize']
     assert backend.name() == 'Fake GPU'
+    assert backend.device == torch.device('cuda', 0)
+
+
+def test_cuda_backend_records_events_on_the_measured_device():
+    """With ``--device cuda:1`` the current device stays 0: events there would time GPU 0's
+    stream, where nothing of the measured work runs."""
+    cuda = FakeCuda()
+    backend = CudaBackend(torch.device('cuda', 1), cuda)
+    recorded = []
+    original_record = FakeEvent.record
+
+    def record(event):
+        original_record(event)
+        recorded.append(event.device)
+
+    FakeEvent.record = record
+    try:
+        backend.time(lambda: None)
+    finally:
+        FakeEvent.record = original_record
+    assert recorded == [1, 1] and FakeCuda.current == 0
+
+
+def test_the_matmul_peak_is_measured_at_a_size_that_fills_the_device():
+    # A Hopper GPU finishes a 2048 matmul in about a kernel launch's time.
+    assert CudaBackend(torch.device('cuda', 0), FakeCuda()).matmul_size >= 8192
+    assert CpuBackend().matmul_size == 2048
 
 
 def test_cuda_backend_reports_peak_above_what_was_allocated_before():
     cuda = FakeCuda()
-    backend = CudaBackend(torch.device('cpu'), cuda)
+    backend = CudaBackend(torch.device('cuda', 0), cuda)
 
     def step():
         cuda.peak = cuda.allocated + 4096
