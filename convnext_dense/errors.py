@@ -51,11 +51,18 @@ def run_tool(main: Callable[[Optional[Sequence[str]]], object],
     """Runs a tool's ``main(argv)``; an :class:`InputError` (or a missing file the user named)
     becomes ``error: <one line>`` on stderr and exit status :data:`INPUT_ERROR_STATUS`. Returns
     ``main``'s status (0 if it returns a non-int); a :class:`RunStopped` run ends with its
-    ``status``."""
+    ``status``. torch's refusal of an op under ``--deterministic`` is bad input too."""
     try:
         status = main(argv)
     except (InputError, FileNotFoundError) as error:
         print(f'error: {one_line(error)}', file=sys.stderr)
+        return INPUT_ERROR_STATUS
+    except RuntimeError as error:
+        from .engine.determinism import deterministic_op_error  # torch stays out of this module
+        refusal = deterministic_op_error(error)
+        if refusal is None:
+            raise
+        print(f'error: {refusal}', file=sys.stderr)
         return INPUT_ERROR_STATUS
     except RunStopped as stop:
         print(f'stopped: {stop}', file=sys.stderr)

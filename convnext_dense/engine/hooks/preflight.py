@@ -1,10 +1,12 @@
 """Run-time checks, declared in our runtime configs: datasets before the first iteration (and
-the test set before testing), checkpoints before their weights reach the model.
+the test set before testing), checkpoints before their weights reach the model, and what
+deterministic mode needs on CUDA.
 
 Config-time checks (before a Runner exists) are in :mod:`..config`.
 """
 import os.path as osp
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -14,6 +16,7 @@ from ...datasets.image_file import image_file_problem
 from ...errors import DatasetError
 from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
 from ..dataset_wrappers import leaf_datasets
+from ..determinism import check_deterministic_cuda, prepare_cublas
 
 FILE_KEYS = ('img_path', 'seg_map_path')
 
@@ -32,6 +35,10 @@ class PreflightHook(Hook):
     over a training set): up to ``max_missing_fraction`` of a training set is reported and left
     to ``LoadImageOrSkip``, which skips those samples; more, or any in a validation / test set
     (every image is scored), stops the run with the count and examples.
+
+    Under deterministic algorithms (``randomness.deterministic``): cuBLAS is configured for
+    them, and a model on CUDA with modules that have no deterministic CUDA backward is refused
+    before the first iteration (:mod:`..determinism`).
     """
 
     priority = 'VERY_HIGH'
@@ -43,6 +50,10 @@ class PreflightHook(Hook):
         self.max_sampled_images = max_sampled_images
 
     def before_train(self, runner) -> None:
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        if torch.are_deterministic_algorithms_enabled() and any(
+                p.is_cuda for p in model.parameters()):
+            check_deterministic_cuda(model)
         self._check(runner.train_dataloader.dataset, 'train', tolerate_missing=True)
         if runner.val_loop is not None:
             self._check(runner.val_dataloader.dataset, 'val', tolerate_missing=False)
@@ -91,6 +102,8 @@ class PreflightHook(Hook):
         # Called before the Runner loads a checkpoint; a Runner that trains has built its train
         # loop by then, one that only tests or validates has not.
         self._training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
+        if torch.are_deterministic_algorithms_enabled():
+            prepare_cublas()  # before the first matmul creates cuBLAS's workspace
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Resuming, testing and validating need the checkpoint to fit the model exactly (a
