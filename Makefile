@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # never pulls a different (multi-gigabyte) torch build.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: venv demo test test-all bench bench-models clean
+.PHONY: venv demo test test-all bench bench-models bench-ops clean
 
 venv: $(STAMP)
 
@@ -54,7 +54,20 @@ CASCADE_T := configs/cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.
 UPERNET_T := configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py \
 	mmseg::convnext/convnext-tiny_upernet_8xb2-amp-160k_ade20k-512x512.py
 
-bench: bench-models
+# The ops we serve ourselves against their stock peers (2 threads): soft-NMS at 2000 boxes
+# (spread, and clustered as a detector's are) beside torchvision's NMS; RoI extraction
+# (forward + backward, 1024 RoIs on 2 x 256-channel FPN maps of an 800 x 800 batch) in fp32 and
+# bf16 autocast beside mmdet's loop, with each one's error against float64.
+OP_BENCH := $(PY) tools/benchmark.py --threads 2
+
+bench-ops: $(STAMP)
+	$(OP_BENCH) --op soft_nms --count 2000 --box-layout uniform --json $(BENCH_DIR)/op_soft-nms_uniform.json
+	$(OP_BENCH) --op soft_nms --count 2000 --box-layout clustered --json $(BENCH_DIR)/op_soft-nms_clustered.json
+	$(OP_BENCH) --op roi_align --count 1024 --rounds 3 --json $(BENCH_DIR)/op_roi-align_fp32.json
+	$(OP_BENCH) --op roi_align --count 1024 --rounds 3 --dtype bf16 --json $(BENCH_DIR)/op_roi-align_bf16.json
+	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/op_*.json --out $(BENCH_DIR)/ops.png
+
+bench: bench-models bench-ops
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --drop-path-rate 0.4 \

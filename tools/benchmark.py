@@ -17,6 +17,12 @@ one image per step; one config per run makes the ratio the pair's:
     python tools/benchmark.py --config configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py \
         --onnxruntime --img-size 800 --batch-size 1 --threads 2
 
+Ops we serve ourselves, our variants side by side with the stock ones (soft-NMS against
+torchvision's NMS on the same boxes; RoI extraction, forward and backward, against mmdet's loop):
+
+    python tools/benchmark.py --op soft_nms --count 2000 --box-layout uniform --threads 2
+    python tools/benchmark.py --op roi_align --count 1024 --img-size 800 --dtype bf16
+
 Prints a table; ``--json`` writes the report (schema in ``convnext_dense/benchmark/report.py``),
 ``--plot`` a bar chart of images/s.
 """
@@ -29,6 +35,7 @@ from convnext_dense.benchmark import (BackboneBenchmarkSettings, ModelBenchmarkS
                                       run_model_benchmark, write_json)
 from convnext_dense.benchmark.harness import DTYPES
 from convnext_dense.benchmark.onnxruntime_inference import run_onnxruntime_benchmark
+from convnext_dense.benchmark.ops import BOX_LAYOUTS, OPS, OpBenchmarkSettings, run_op_benchmark
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,6 +46,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--onnxruntime', action='store_true',
                         help='full-model mode: time each exported model in ONNX Runtime beside '
                         'PyTorch eager (fp32 inference, batch 1)')
+    parser.add_argument('--op', choices=OPS, help='op mode: time this op against its peers')
+    parser.add_argument('--count', type=int, default=None,
+                        help='op mode: boxes (soft_nms, default 2000) or RoIs (roi_align, '
+                        'default 2000) per call')
+    parser.add_argument('--box-layout', choices=BOX_LAYOUTS, default=None,
+                        help='op mode (soft_nms): boxes spread over the image, or clustered '
+                        'around 20 objects')
     parser.add_argument('--arch', default='tiny', help='backbone mode: ConvNeXt size')
     parser.add_argument('--v2', action='store_true', help='backbone mode: ConvNeXt V2 (GRN)')
     parser.add_argument('--impls', default='ours,timm,torchvision,mmpretrain',
@@ -78,6 +92,12 @@ def _given(args: argparse.Namespace, defaults) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
+    if args.op:
+        given = _given(args, OpBenchmarkSettings)
+        given.pop('mode', None)
+        extra = dict(count=args.count, layout=args.box_layout)
+        return run_op_benchmark(OpBenchmarkSettings(
+            op=args.op, **given, **{k: v for k, v in extra.items() if v is not None}))
     if args.config:
         if args.compile or args.channels_last:
             raise SystemExit('--compile and --channels-last apply to backbone mode only.')

@@ -107,8 +107,11 @@ def _fmt(value: Optional[float], pattern: str) -> str:
 
 
 def _subject(meta: dict) -> str:
-    """What was timed: the backbone arch (``V2`` with GRN; its stochastic depth, if any), or
-    the kind of run."""
+    """What was timed: the backbone arch (``V2`` with GRN; its stochastic depth, if any), the
+    op, or the kind of run."""
+    if 'op' in meta:
+        layout = f" {meta['layout']}" if meta['op'] == 'soft_nms' else ''
+        return f"{meta['op']} x{meta['count']}{layout}"
     if 'arch' not in meta:
         return meta['kind']
     drop_path = f" drop path {meta['drop_path_rate']:g}" if meta.get('drop_path_rate') else ''
@@ -118,11 +121,14 @@ def _subject(meta: dict) -> str:
 def format_table(report: dict) -> str:
     """The report as an aligned text table, fastest first, with a header line of settings."""
     meta = report['meta']
-    subject = f"{meta['kind']} {_subject(meta)}" if 'arch' in meta else meta['kind']
+    subject = (f"{meta['kind']} {_subject(meta)}" if 'arch' in meta or 'op' in meta
+               else meta['kind'])
     header = (f"{subject} {meta['mode']} batch {meta['batch_size']} "
               f"{meta.get('dtype', 'fp32')} on {meta['device_name']}; matmul peak "
               f"{meta['matmul_peak_gflops']:.0f} GFLOP/s")
-    columns = ['impl', 'img/s med', 'min', 'max', 'ms/batch', 'peak MB', 'params M', 'GFLOPs',
+    unit = meta.get('unit', 'img')
+    columns = ['impl', f'{unit}/s med', 'min', 'max', f'ms/{unit if "unit" in meta else "batch"}',
+               'peak MB', 'params M', 'GFLOPs',
                'vs fastest peer', '% matmul peak']
     rows: List[List[str]] = []
     ranked = sorted(report['results'].items(),
@@ -139,12 +145,15 @@ def format_table(report: dict) -> str:
     widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
     lines = [header, '  '.join(c.ljust(w) for c, w in zip(columns, widths))]
     lines += ['  '.join(v.ljust(w) for v, w in zip(row, widths)) for row in rows]
+    if meta.get('relative_error_vs_float64'):
+        lines.append('relative error vs float64: ' + ', '.join(
+            f'{name} {error:.1e}' for name, error in meta['relative_error_vs_float64'].items()))
     return '\n'.join(lines)
 
 
 def format_markdown(reports: List[dict]) -> str:
     """One Markdown table over several reports: a row per (setting, implementation)."""
-    lines = ['| setting | impl | images/s (median, min-max) | vs fastest peer | '
+    lines = ['| setting | impl | images (or calls) / s (median, min-max) | vs fastest peer | '
              'peak memory MB | % of matmul peak |', '|---|---|---|---|---|---|']
     for report in reports:
         meta = report['meta']
@@ -186,13 +195,15 @@ def _plot_panel(axis, report: dict) -> None:
     medians = [entry['images_per_s']['median'] for _, entry in ranked]
     lows = [m - entry['images_per_s']['min'] for m, (_, entry) in zip(medians, ranked)]
     highs = [entry['images_per_s']['max'] - m for m, (_, entry) in zip(medians, ranked)]
-    colours = ['tab:orange' if name == 'ours' else 'tab:blue' for name in names]
+    colours = ['tab:orange' if name == 'ours' or name.startswith(('ours ', 'soft_nms'))
+               else 'tab:blue' for name in names]
     axis.barh(names, medians, xerr=[lows, highs], color=colours, capsize=3)
     for y, (name, entry) in enumerate(ranked):
         ratio = entry['ratio_to_fastest_peer']
         label = f"{medians[y]:.2f}" + ('' if ratio is None else f'  ({ratio:.2f}x)')
         axis.text(medians[y] + highs[y], y, '  ' + label, va='center', fontsize=8)
     axis.set_xlim(0, max(m + h for m, h in zip(medians, highs)) * 1.35)
-    axis.set_xlabel('images / s (median over interleaved rounds; whiskers min-max)')
+    axis.set_xlabel(f"{meta.get('unit', 'image')}s / s (median over interleaved rounds; "
+                    f"whiskers min-max)")
     axis.set_title(f"{_subject(meta)} {meta['mode']}, batch {meta['batch_size']}"
                    f", {meta.get('dtype', 'fp32')}, {meta['device_name']}", fontsize=9)
