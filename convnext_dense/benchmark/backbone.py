@@ -11,8 +11,8 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from .complexity import count_flops, count_parameters
 from ..engine.precision import set_tf32
+from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, autocast_dtype, check_agreement, inference_step,
                       measure_peak_memory, time_interleaved, training_step)

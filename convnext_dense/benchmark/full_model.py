@@ -15,10 +15,9 @@ from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from torch import nn
 
 from ..engine.config import load_config
-from ..tasks import task_of
-
-from .complexity import count_flops, count_parameters
 from ..engine.precision import set_tf32
+from ..tasks import task_of
+from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, adamw, autocast_context, autocast_dtype, measure_peak_memory,
                       time_interleaved)
