@@ -6,6 +6,7 @@ only, device indices below the visible count)."""
 import pytest
 import torch
 
+from convnext_dense.engine.hooks import rng_state
 from convnext_dense.engine.hooks.rng_state import CHECKPOINT_KEY, RngStateHook
 
 
@@ -69,16 +70,18 @@ def test_states_loaded_onto_a_gpu_are_restored():
     torch.testing.assert_close(torch.rand(5), expected, rtol=0, atol=0)
 
 
-def test_cuda_states_restored_for_the_gpus_present(monkeypatch, capsys):
+def test_cuda_states_restored_for_the_gpus_present(monkeypatch):
     cuda = CudaRules(visible=1)
     for name in ('is_available', 'device_count', 'set_rng_state', 'set_rng_state_all'):
         monkeypatch.setattr(torch.cuda, name, getattr(cuda, name))
+    logged = []
+    monkeypatch.setattr(rng_state, 'print_log', lambda message, **kwargs: logged.append(message))
     gpu_states = [torch.randint(0, 255, (16, ), dtype=torch.uint8) for _ in range(2)]
     resume_with(dict(cpu=torch.get_rng_state(),
                      cuda=[LoadedOnGpu(state) for state in gpu_states]))
     assert list(cuda.restored) == [0]
     torch.testing.assert_close(cuda.restored[0], gpu_states[0], rtol=0, atol=0)
-    assert 'states of 2 GPUs and 1 are visible' in capsys.readouterr().out
+    assert len(logged) == 1 and 'states of 2 GPUs and 1 are visible' in logged[0]
 
 
 def test_no_saved_state_leaves_the_generator_alone():
