@@ -9,18 +9,26 @@ tensors and plain containers only. A file that needs anything else is refused, n
 and what it needs; a user who trusts it opts in explicitly (``trust=True``, ``--trust-checkpoint``)
 and the full unpickling is logged as such.
 
+Strings: a checkpoint of plain data can still carry Python source that a library runs.
+mmengine's ``Runner.resume`` executes ``meta['config']`` (``Config.fromstring(..., '.py')``) to
+read ``gpu_ids`` from it, and its ``BaseInferencer``, given weights without a config, executes
+``message_hub.runtime_info.cfg``, which a resumed run would carry into its own checkpoints.
+Untrusted checkpoints lose both (:func:`without_executable_strings`); ``gpu_ids``, if the source
+assigns it a literal list, is kept as a one-line config of that literal.
+
 Integrity: an OpenMMLab-style name ends in the first hex digits of the file's SHA-256
 (``..._20220426_154953-050731f4.pth``); a download that does not match it is refused. Other
 publishers (the official ConvNeXt URLs) give none, so the SHA-256 of what was downloaded is
 logged, to compare with a known-good copy.
 """
+import ast
 import hashlib
 import os
 import os.path as osp
 import pickle
 import re
 import urllib.error
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 from urllib.parse import urlparse
 
 import torch
@@ -125,10 +133,54 @@ def _unpickle(path: str, source: str, map_location: MapLocation, trust: bool):
     raise UnreadableCheckpointError(f'{source}: not a PyTorch checkpoint ({reason}).')
 
 
+def _literal_gpu_ids(config_source: str) -> Optional[list]:
+    """The list of ints a config's source assigns to ``gpu_ids`` at top level, read from its
+    syntax tree without running it; None if there is none (or the source does not parse)."""
+    try:
+        tree = ast.parse(config_source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == 'gpu_ids'
+                                                for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
+                return list(value)
+    return None
+
+
+def without_executable_strings(checkpoint: dict, source: str) -> dict:
+    """``checkpoint`` without the strings libraries execute as Python (see the module
+    docstring): ``meta['config']`` becomes ``gpu_ids = [...]`` (its literal value) or goes,
+    ``message_hub['runtime_info']['cfg']`` goes. Says so in one line when it changed anything."""
+    removed = []
+    meta = checkpoint.get('meta')
+    if isinstance(meta, dict) and 'config' in meta:
+        gpu_ids = _literal_gpu_ids(meta['config']) if isinstance(meta['config'], str) else None
+        if gpu_ids is None:
+            del meta['config']
+        else:
+            meta['config'] = f'gpu_ids = {gpu_ids!r}'
+        removed.append("meta['config']")
+    runtime_info = (checkpoint.get('message_hub') or {}).get('runtime_info') \
+        if isinstance(checkpoint.get('message_hub'), dict) else None
+    if isinstance(runtime_info, dict) and 'cfg' in runtime_info:
+        del runtime_info['cfg']
+        removed.append("message_hub['runtime_info']['cfg']")
+    if removed:
+        print_log(f'{source}: ignoring {" and ".join(removed)}: config source that mmengine '
+                  f'would run as Python; {TRUST_HINT} to keep it.', logger='current', level=30)
+    return checkpoint
+
+
 def load_checkpoint(source: str, map_location: MapLocation = 'cpu',
                     trust: bool = False) -> dict:
     """The checkpoint dict at ``source`` (path or http(s) URL), read with ``weights_only=True``
-    unless ``trust``. Raises :class:`UntrustedCheckpointError` for a file that needs more,
+    and :func:`without_executable_strings` unless ``trust``. Raises
+    :class:`UntrustedCheckpointError` for a file that needs more,
     :class:`UnreadableCheckpointError` for one that is missing, corrupt or not a dict."""
     path = download(source) if is_url(source) else source
     if not osp.isfile(path):
@@ -141,5 +193,5 @@ def load_checkpoint(source: str, map_location: MapLocation = 'cpu',
         raise UnreadableCheckpointError(
             f'{source}: holds a {type(checkpoint).__name__}, not a checkpoint (a dict of '
             f'tensors, or one with a state_dict / model entry).')
-    return checkpoint
+    return checkpoint if trust else without_executable_strings(checkpoint, source)
 

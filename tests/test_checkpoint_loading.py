@@ -151,3 +151,55 @@ def test_an_unreachable_url_is_named(server):
     base, _, _, _ = server
     with pytest.raises(UnreadableCheckpointError, match=f'{base}/missing.pth: download failed'):
         load_checkpoint(f'{base}/missing.pth')
+
+
+def config_source_that_writes(marker: Path) -> str:
+    """A config whose parsing (mmengine executes ``.py`` configs) creates ``marker``."""
+    return f'gpu_ids = [0]\n_ = open({str(marker)!r}, "w").write("ran")\n'
+
+
+@pytest.mark.parametrize('trust', [False, True])
+def test_config_strings_in_a_plain_checkpoint_are_not_run(tmp_path, trust):
+    """Plain data, which weights-only loading accepts, carrying config source where mmengine's
+    Runner.resume (meta.config) and BaseInferencer (message_hub.runtime_info.cfg) parse it
+    with Config.fromstring(..., '.py'). Trusted (the control): the code runs."""
+    from mmengine.config import Config
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'plain.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)},
+                'meta': dict(epoch=1, iter=2, config=config_source_that_writes(marker)),
+                'message_hub': dict(runtime_info=dict(cfg=config_source_that_writes(marker)))},
+               path)
+    checkpoint = load_checkpoint(str(path), trust=trust)
+    for source in (checkpoint['meta'].get('config'),
+                   checkpoint['message_hub']['runtime_info'].get('cfg')):
+        if source is not None:
+            Config.fromstring(source, file_format='.py')
+    assert marker.exists() is trust
+    if not trust:
+        assert checkpoint['meta']['config'] == 'gpu_ids = [0]'  # what resume reads, kept
+        assert 'cfg' not in checkpoint['message_hub']['runtime_info']
+
+
+def test_resume_from_a_plain_checkpoint_runs_no_code(tmp_path, monkeypatch):
+    """mmengine's Runner.resume on our Runner, from a checkpoint our run wrote and someone
+    edited: its meta.config made Python source. Trusted (the control), the code runs."""
+    from convnext_dense.datasets import ensure_toy_coco
+    from convnext_dense.engine.config import load_config
+    from convnext_dense.engine.launch import build_runner
+    monkeypatch.chdir(tmp_path)
+    ensure_toy_coco('data/toy_coco')
+    cfg = load_config(DET)
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = build_runner(cfg)
+    runner.save_checkpoint(str(tmp_path), 'ours.pth', save_optimizer=False,
+                           save_param_scheduler=False)
+    checkpoint = torch.load(tmp_path / 'ours.pth', weights_only=True)
+    marker = tmp_path / 'ran'
+    checkpoint['meta']['config'] = config_source_that_writes(marker)
+    torch.save(checkpoint, tmp_path / 'edited.pth')
+    runner.resume(str(tmp_path / 'edited.pth'))
+    assert not marker.exists() and runner.iter == checkpoint['meta']['iter']
+    runner.cfg.trust_checkpoint = True
+    runner.resume(str(tmp_path / 'edited.pth'))
+    assert marker.exists()
