@@ -27,6 +27,10 @@ class DatasetError(InputError, ValueError):
     """A dataset is empty, or its annotation / image / label files are missing or invalid."""
 
 
+class ImageTooSmallError(InputError, ValueError):
+    """An image (or ``--shape``) smaller than a model's total stride."""
+
+
 class RunStopped(Exception):
     """A run stopped on request (a signal) in a resumable state; ``status`` is the exit status
     the tool ends with."""

@@ -27,6 +27,7 @@ Prints a table; ``--json`` writes the report (schema in ``convnext_dense/benchma
 ``--plot`` a bar chart of images/s.
 """
 import argparse
+import sys
 
 from mmengine.config import DictAction
 
@@ -36,6 +37,7 @@ from convnext_dense.benchmark import (BackboneBenchmarkSettings, ModelBenchmarkS
 from convnext_dense.benchmark.harness import DTYPES
 from convnext_dense.benchmark.onnxruntime_inference import run_onnxruntime_benchmark
 from convnext_dense.benchmark.ops import BOX_LAYOUTS, OPS, OpBenchmarkSettings, run_op_benchmark
+from convnext_dense.errors import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -127,4 +129,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -23,6 +23,7 @@ from mmengine.registry import DefaultScope
 
 from convnext_dense.apis import Predictor
 from convnext_dense.engine.config import load_config
+from convnext_dense.errors import run_tool
 from convnext_dense.visualization import plot_log_curves
 from convnext_dense.visualization.comparison import (ComparisonGrid, comparison_grid, upscaled,
                                                      upscale_factor)
@@ -256,4 +257,4 @@ def main(argv=None) -> List[DemoResult]:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -8,6 +8,7 @@ and RoI heads on the proposals of a random image), segmentors up to their logits
 """
 import argparse
 import json
+import sys
 
 import torch
 from mmengine.config import DictAction
@@ -15,6 +16,7 @@ from mmengine.config import DictAction
 from convnext_dense.benchmark.complexity import count_flops, count_parameters
 from convnext_dense.benchmark.full_model import (build_model_from_config, count_model_flops,
                                                  synthetic_batch)
+from convnext_dense.errors import run_tool
 
 
 def complexity(config: str, height: int, width: int, cfg_options=None) -> dict:
@@ -49,4 +51,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -16,6 +16,8 @@ import sys
 
 from mmengine.config import Config
 
+from convnext_dense.errors import run_tool
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAPER_CONFIG_DIRS = ('mask_rcnn', 'cascade_mask_rcnn', 'upernet', 'mask_rcnn_v2',
                      'cascade_mask_rcnn_v2', 'upernet_v2')
@@ -114,4 +116,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

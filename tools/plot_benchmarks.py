@@ -4,9 +4,11 @@
 """
 import argparse
 import json
+import sys
 
 from convnext_dense.benchmark import plot_report, validate_report
 from convnext_dense.benchmark.report import format_markdown
+from convnext_dense.errors import run_tool
 
 
 def main(argv=None) -> None:
@@ -26,4 +28,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -4,10 +4,12 @@ as every tool checks them). What it prints is what tools/train.py and tools/test
     python tools/print_config.py CONFIG [--cfg-options KEY=VALUE ...] [--save merged.py]
 """
 import argparse
+import sys
 
 from mmengine.config import Config, DictAction
 
 from convnext_dense.engine.config import load_config
+from convnext_dense.errors import run_tool
 
 
 def main(argv=None) -> Config:
@@ -25,4 +27,4 @@ def main(argv=None) -> Config:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

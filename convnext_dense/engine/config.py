@@ -253,20 +253,89 @@ def _syntax_error_location(path: str) -> Optional[str]:
     return None
 
 
+CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')
+
+
 def config_file(path: str) -> str:
     """``path``, or for ``package::relative/path.py`` (as in mmengine's ``_base_``), that config
-    as the package ships it (e.g. ``mmdet::convnext/...`` is mmdet's own ConvNeXt config)."""
+    as the package ships it (e.g. ``mmdet::convnext/...`` is mmdet's own ConvNeXt config),
+    which must lie inside the package's configs: a ``.py`` config is executed when read."""
     if '::' not in path:
         return path
     package, relative = path.split('::', 1)
+    if not package:
+        raise ConfigError(f'{path}: no package before "::"; name one, e.g. '
+                          f'mmdet::convnext/mask-rcnn_convnext-t-p4-w7_fpn_amp-ms-crop-3x_coco.py.')
     try:
         module = importlib.import_module(package)
     except ImportError:
         raise ConfigError(f'{path}: package {package!r} is not installed.') from None
-    shipped = osp.join(osp.dirname(module.__file__), '.mim', 'configs', relative)
+    root = osp.realpath(osp.join(osp.dirname(module.__file__), '.mim', 'configs'))
+    shipped = osp.realpath(osp.join(root, relative))
+    if osp.commonpath([root, shipped]) != root:
+        raise ConfigError(f'{path}: {relative!r} leads out of the configs {package} ships '
+                          f'({root}); name a config inside them.')
     if not osp.isfile(shipped):
         raise ConfigError(f'{path}: {package} ships no config {relative!r} ({shipped}).')
     return shipped
+
+
+def _read(path: str) -> Config:
+    """mmengine's ``Config.fromfile`` of the file ``path`` names, with the errors a user's
+    file causes (a syntax error, an unknown file type, a ``custom_imports`` module that does
+    not import) said in one line naming the file."""
+    filename = config_file(path)
+    if not filename.endswith(CONFIG_SUFFIXES):
+        raise ConfigError(f'{path}: not a config file (mmengine reads '
+                          f'{", ".join(CONFIG_SUFFIXES)}).')
+    try:
+        return Config.fromfile(filename)
+    except SyntaxError as error:  # mmengine names no file for errors in a base
+        raise ConfigError(_syntax_error_location(filename) or f'{path}: {error}') from None
+    except ImportError:
+        raise ConfigError(_custom_import_failure(filename) or
+                          f'{path}: an import in the config failed.') from None
+
+
+def _custom_import_failure(filename: str) -> Optional[str]:
+    """Which module of the config's ``custom_imports`` does not import, and why."""
+    imports = (Config.fromfile(filename, import_custom_modules=False).get('custom_imports')
+               or {}).get('imports') or []
+    for name in [imports] if isinstance(imports, str) else imports:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            return (f'{filename}: custom_imports names {name!r}, which does not import '
+                    f'({error}); install it, put its folder on PYTHONPATH or remove it from '
+                    f'custom_imports.')
+    return None
+
+
+def check_param_schedulers(cfg: Config, options: Optional[dict]) -> None:
+    """Each ``param_scheduler`` entry builds (on a stand-in optimizer), so that mmengine's
+    checks of ``begin`` / ``end`` and the like fail before a Runner exists, naming the entry
+    and the ``--cfg-options`` that set it."""
+    import torch
+    schedulers = cfg.get('param_scheduler') or []
+    schedulers = [schedulers] if isinstance(schedulers, dict) else schedulers
+    registries = _registries(cfg.get('default_scope') or 'mmengine', 'PARAM_SCHEDULERS')
+    for index, scheduler in enumerate(schedulers):
+        cls = _resolve_type(scheduler.get('type'), registries) \
+            if isinstance(scheduler, dict) and isinstance(scheduler.get('type'), str) else None
+        if cls is None:
+            continue
+        arguments = {k: v for k, v in scheduler.items() if k != 'type'}
+        if arguments.pop('convert_to_iter_based', False):
+            arguments['by_epoch'] = False  # mmengine converts epochs to iterations, same checks
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        try:
+            cls(optimizer, **arguments)
+        except (ValueError, TypeError, AssertionError, KeyError) as error:
+            set_by = [f'{key}={value}' for key, value in (options or {}).items()
+                      if key == 'param_scheduler' or key.startswith(f'param_scheduler.{index}.')]
+            cause = f' (set by --cfg-options {" ".join(set_by)})' if set_by else ''
+            raise ConfigError(f'param_scheduler.{index} ({scheduler["type"]}): '
+                              f'{str(error).strip() or type(error).__name__}{cause}.') from None
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
@@ -275,14 +344,12 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     ``cfg_options`` (``--cfg-options``) merged in, after the config-time checks
     (``check_data=False`` skips the annotation files, for tools that read no dataset);
     :class:`ConfigError` / :class:`DatasetError` name what is wrong."""
-    try:
-        cfg = Config.fromfile(config_file(path))
-    except SyntaxError as error:  # mmengine names no file for errors in a base
-        raise ConfigError(_syntax_error_location(path) or f'{path}: {error}') from None
+    cfg = _read(path)
     check_cfg_options(cfg, cfg_options)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     check_model_config(cfg)
+    check_param_schedulers(cfg, cfg_options)
     if check_data:
         check_annotation_files(cfg)
     return cfg

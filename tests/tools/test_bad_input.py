@@ -5,6 +5,7 @@ modules; here the tools' end of it.)"""
 import importlib.util
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -246,3 +247,55 @@ def test_generating_toy_data_says_where(tmp_path):
                             text=True, timeout=300)
     assert (f"Generating the toy COCO dataset (2 images) in {tmp_path / 'data/toy'} "
             f"(data_root='data/toy', relative to the current directory)") in result.stdout
+
+
+def run_in_process(name: str, *args) -> int:
+    """``tools/<name> args`` as its ``__main__`` runs it (through ``run_tool``), in this
+    process: for bad input refused before anything heavy runs."""
+    from convnext_dense.errors import run_tool
+    main = runpy.run_path(str(REPO / 'tools' / name), run_name='tool')['main']
+    return run_tool(main, [str(a) for a in args])
+
+
+def one_line_from(capsys, status: int, *expected: str) -> str:
+    err = capsys.readouterr().err
+    assert status == 2, err
+    lines = [line for line in err.strip().splitlines() if line.startswith('error: ')]
+    assert len(lines) == 1 and 'Traceback' not in err, err
+    for part in expected:
+        assert part in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize('name, expected', [
+    ('mmdet::../../../../../../etc/passwd', 'leads out of the configs mmdet ships'),
+    ('mmdet::../../../convnext_dense/configs/x.py', 'leads out of the configs mmdet ships'),
+    ('::configs/x.py', 'no package before "::"'),
+    ('/etc/passwd', '/etc/passwd: not a config file'),
+])
+def test_config_names_are_confined_and_checked(capsys, name, expected):
+    one_line_from(capsys, run_in_process('print_config.py', name), expected)
+
+
+def test_a_custom_import_that_does_not_import_is_named(capsys, tmp_path):
+    config = tmp_path / 'extra_import.py'
+    config.write_text(f"_base_ = {str(DET)!r}\ncustom_imports = dict(imports=['convnext_dense', "
+                      "'no_such_module_xyz'], allow_failed_imports=False)\n")
+    one_line_from(capsys, run_in_process('print_config.py', config),
+                  "custom_imports names 'no_such_module_xyz', which does not import")
+
+
+def test_a_scheduler_error_names_the_option_that_caused_it(capsys):
+    one_line_from(capsys, run_in_process('train.py', DET, '--cfg-options',
+                                         'param_scheduler.1.end=30'),
+                  'param_scheduler.1 (CosineAnnealingLR): end should be larger than begin',
+                  '(set by --cfg-options param_scheduler.1.end=30)')
+
+
+def test_every_tool_reports_bad_input_in_one_line(capsys):
+    """get_flops's image-size refusal was buried at the end of a traceback (it did not go
+    through run_tool; now every tool does)."""
+    one_line_from(capsys, run_in_process('get_flops.py', DET, '--shape', 16, 16),
+                  'ConvNeXt needs images of at least 32 x 32 pixels')
+    for name in sorted(p.name for p in (REPO / 'tools').glob('*.py')):
+        assert 'sys.exit(run_tool(main))' in (REPO / 'tools' / name).read_text(), name

@@ -19,6 +19,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from ...errors import ImageTooSmallError
 from ._fused_cpu import (PackedMlpWeights, bf16_fused_inference_applies, depthwise_conv2d,
                          fold_scale, fused_cpu_path_applies, gelu_epilogue, linear, linear_add,
                          linear_gelu, linear_scale_residual, scale_folding_pays)
@@ -557,9 +558,10 @@ class ConvNeXt(BaseModule):
             raise ValueError(f'ConvNeXt expects (N, C, H, W) input, got shape {tuple(x.shape)}.')
         min_side = self.total_stride
         if x.shape[-2] < min_side or x.shape[-1] < min_side:
-            raise ValueError(f'ConvNeXt needs images of at least {min_side} x {min_side} pixels '
-                             f'(its total stride); got {x.shape[-2]} x {x.shape[-1]}. Resize or '
-                             f'pad smaller images (e.g. Pad(size_divisor=32) in the pipeline).')
+            raise ImageTooSmallError(
+                f'ConvNeXt needs images of at least {min_side} x {min_side} pixels (its total '
+                f'stride); got {x.shape[-2]} x {x.shape[-1]}. Resize or pad smaller images '
+                f'(e.g. Pad(size_divisor=32) in the pipeline).')
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         outs = []
