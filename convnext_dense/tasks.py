@@ -34,6 +34,10 @@ class Task(abc.ABC):
         :mod:`convnext_dense.checkpoint_loading`, not by the framework."""
 
     @abc.abstractmethod
+    def num_classes(self, cfg: Config) -> int:
+        """How many classes the config's model predicts."""
+
+    @abc.abstractmethod
     def inference(self, model, image: Union[str, np.ndarray]) -> BaseDataElement:
         """The prediction for one image (path, or (H, W, 3) uint8 BGR array)."""
 
@@ -62,6 +66,10 @@ class Task(abc.ABC):
 class DetectionTask(Task):
     name, scope, result_dump_metric = 'detection', 'mmdet', 'DumpDetResults'
 
+    def num_classes(self, cfg):
+        head = cfg.model.roi_head.bbox_head
+        return (head[-1] if isinstance(head, (list, tuple)) else head).num_classes
+
     def init_model(self, cfg):
         from mmdet.apis import init_detector
         return init_detector(cfg, None, device='cpu')
@@ -88,6 +96,9 @@ class DetectionTask(Task):
 
 class SegmentationTask(Task):
     name, scope, result_dump_metric = 'segmentation', 'mmseg', 'DumpResults'
+
+    def num_classes(self, cfg):
+        return cfg.model.decode_head.num_classes
 
     def init_model(self, cfg):
         from mmseg.apis import init_model

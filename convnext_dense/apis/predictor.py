@@ -84,8 +84,8 @@ class Predictor:
         from ..deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
         if device != 'cpu':
             raise InputError(f'{onnx_file}: ONNX models run on the CPU here; use --device cpu.')
-        model = (OnnxRuntimeSegmentor if self.task is SEGMENTATION
-                 else OnnxRuntimeDetector)(onnx_file)
+        model = (OnnxRuntimeSegmentor if self.task is SEGMENTATION else OnnxRuntimeDetector)(
+            onnx_file, num_classes=self.task.num_classes(cfg))
         model.cfg = cfg
         return model
 

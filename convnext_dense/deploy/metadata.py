@@ -2,12 +2,12 @@
 ``metadata_props``): the task, classes and palette, the post-processing constants that stay
 outside the graph, and the input the graph expects."""
 import json
-from typing import Sequence
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 
 from ..errors import InputError
-from ..tasks import DETECTION, Task
+from ..tasks import DETECTION, SEGMENTATION, Task
 
 METADATA_KEY = 'convnext_dense'
 
@@ -37,10 +37,63 @@ def write_metadata(model, metadata: dict) -> None:
 
 
 def read_metadata(model, source: str) -> dict:
-    """The metadata of ``model`` (an ``onnx.ModelProto`` read from ``source``); a file without
-    it is refused in one line."""
+    """The metadata of ``model`` (an ``onnx.ModelProto`` read from ``source``), checked
+    (:func:`check_metadata`); a file without it, or with metadata that is not what
+    ``tools/export.py`` writes, is refused in one line naming the file."""
     for entry in model.metadata_props:
         if entry.key == METADATA_KEY:
-            return json.loads(entry.value)
+            try:
+                metadata = json.loads(entry.value)
+            except json.JSONDecodeError as error:
+                raise InputError(f'{source}: its {METADATA_KEY!r} metadata is not JSON '
+                                 f'({error}); export the model again with tools/export.py.') \
+                    from None
+            check_metadata(metadata, source)
+            return metadata
     raise InputError(f'{source}: not exported by tools/export.py (no {METADATA_KEY!r} '
                      f'metadata); export the model with tools/export.py.')
+
+
+def _problem(metadata) -> Optional[str]:
+    """What is wrong with ``metadata``'s structure, or None."""
+    if not isinstance(metadata, dict):
+        return f'a {type(metadata).__name__}, not an object'
+    task, classes, palette = (metadata.get(k) for k in ('task', 'classes', 'palette'))
+    if task not in (DETECTION.name, SEGMENTATION.name):
+        return f'task {task!r} is neither {DETECTION.name!r} nor {SEGMENTATION.name!r}'
+    if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
+        return 'classes is not a non-empty list of names'
+    if not (isinstance(palette, list) and len(palette) == len(classes) and all(
+            isinstance(c, list) and len(c) == 3 and all(type(v) is int and 0 <= v <= 255
+                                                      for v in c) for c in palette)):
+        return (f'palette is not one RGB triple (0-255) per class ({len(classes)} '
+                f'classes)')
+    shape = (metadata.get('input') or {}).get('shape') \
+        if isinstance(metadata.get('input'), dict) else 'missing'
+    if shape is not None and not (isinstance(shape, list) and len(shape) == 2 and all(
+            type(v) is int and v > 0 for v in shape)):
+        return f'input.shape {shape!r} is not null or [height, width]'
+    if task == DETECTION.name and not isinstance(metadata.get('mask_thr_binary'), (int, float)):
+        return 'mask_thr_binary is missing'
+    if task == SEGMENTATION.name and not isinstance(metadata.get('align_corners'), bool):
+        return 'align_corners is missing'
+    return None
+
+
+def check_metadata(metadata, source: str) -> None:
+    """Refuses, in one line, metadata that is not what :func:`export_metadata` writes."""
+    problem = _problem(metadata)
+    if problem:
+        raise InputError(f'{source}: its {METADATA_KEY!r} metadata is not what tools/export.py '
+                         f'writes ({problem}); export the model again with tools/export.py.')
+
+
+def check_fits_config(metadata: dict, num_classes: int, source: str) -> None:
+    """Refuses, in one line, a model exported for another number of classes than the
+    config's (whose dataset, metric and visualiser it would run with)."""
+    classes = metadata['classes']
+    if len(classes) != num_classes:
+        shown = ', '.join(classes[:5]) + (', ...' if len(classes) > 5 else '')
+        raise InputError(f'{source}: exported for {len(classes)} classes ({shown}), and the '
+                         f'config has {num_classes}; use the config it was exported from, or '
+                         f'export again from this one.')

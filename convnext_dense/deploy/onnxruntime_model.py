@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 
 from ..errors import InputError
-from .metadata import read_metadata
+from .metadata import check_fits_config, read_metadata
 
 
 class OnnxRuntimeModel(BaseModel):
@@ -21,13 +21,15 @@ class OnnxRuntimeModel(BaseModel):
     as the test pipeline made them; ``data_samples`` with their metainfo) and return the samples
     with predictions in original-image pixels, as the PyTorch model's ``predict`` does; the
     subclasses turn the graph's outputs into mmdet's / mmseg's prediction fields.
-    ``dataset_meta`` (classes, palette) comes from the file. Inference only.
+    ``dataset_meta`` (classes, palette) comes from the file, which must have as many classes
+    as ``num_classes`` when given (the config's, set by ``tools/test.py`` and the Predictor).
+    Inference only.
     """
 
     task_name: str
 
     def __init__(self, onnx_file: str, num_threads: int = 0,
-                 data_preprocessor: Optional[dict] = None):
+                 data_preprocessor: Optional[dict] = None, num_classes: Optional[int] = None):
         # The runner hands every model the config's data_preprocessor; the graph holds its own
         # preprocessing, so the batch goes to it as the pipeline made it.
         super().__init__()
@@ -41,6 +43,8 @@ class OnnxRuntimeModel(BaseModel):
         if self.metadata['task'] != self.task_name:
             raise InputError(f'{onnx_file}: an exported {self.metadata["task"]} model, and this '
                              f'config is for {self.task_name}.')
+        if num_classes is not None:
+            check_fits_config(self.metadata, num_classes, onnx_file)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = num_threads
         self.session = onnxruntime.InferenceSession(
@@ -85,8 +89,8 @@ class OnnxRuntimeDetector(OnnxRuntimeModel):
     task_name = 'detection'
 
     def __init__(self, onnx_file: str, num_threads: int = 0,
-                 data_preprocessor: Optional[dict] = None):
-        super().__init__(onnx_file, num_threads, data_preprocessor)
+                 data_preprocessor: Optional[dict] = None, num_classes: Optional[int] = None):
+        super().__init__(onnx_file, num_threads, data_preprocessor, num_classes)
         from mmdet.models.roi_heads.mask_heads import FCNMaskHead
         self.mask_pasting = FCNMaskHead(num_convs=0, num_classes=1, class_agnostic=True)
         self.mask_cfg = ConfigDict(mask_thr_binary=self.metadata['mask_thr_binary'])

@@ -299,3 +299,32 @@ def test_every_tool_reports_bad_input_in_one_line(capsys):
                   'ConvNeXt needs images of at least 32 x 32 pixels')
     for name in sorted(p.name for p in (REPO / 'tools').glob('*.py')):
         assert 'sys.exit(run_tool(main))' in (REPO / 'tools' / name).read_text(), name
+
+
+def onnx_file_with(path: Path, metadata_json: str) -> Path:
+    """An ONNX file whose recorded metadata is ``metadata_json`` (read before its graph)."""
+    import onnx
+    from convnext_dense.deploy.metadata import METADATA_KEY
+    model = onnx.helper.make_model(onnx.helper.make_graph([], 'empty', [], []))
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, metadata_json
+    onnx.save(model, str(path))
+    return path
+
+
+ONE_CLASS = json.dumps(dict(task='detection', classes=['person'], palette=[[1, 2, 3]],
+                            input=dict(shape=None), mask_thr_binary=0.5))
+
+
+@pytest.mark.parametrize('tool_name', ['test.py', 'infer.py'])
+@pytest.mark.parametrize('metadata, expected', [
+    ('{"task": "detection", oops}', "metadata is not JSON"),
+    (ONE_CLASS, 'exported for 1 classes (person), and the config has 4'),
+])
+def test_an_exported_model_whose_metadata_does_not_fit_is_named(capsys, tmp_path, tool_name,
+                                                                 metadata, expected):
+    model = onnx_file_with(tmp_path / 'model.onnx', metadata)
+    extra = ([REPO / 'docs/results/demo/detection_grid.png', '--out-dir', tmp_path / 'out']
+             if tool_name == 'infer.py' else ['--work-dir', tmp_path / 'work'])
+    one_line_from(capsys, run_in_process(tool_name, DET, model, *extra), f'{model}: ',
+                  expected)
