@@ -26,8 +26,8 @@ from mmengine.config import DictAction
 
 from convnext_dense.apis import Predictor
 from convnext_dense.deploy.metadata import export_metadata
-from convnext_dense.deploy.onnx_export import (DEFAULT_OPSET, export_graph, export_onnx,
-                                               non_standard_operators, operators)
+from convnext_dense.deploy.onnx_export import (DEFAULT_OPSET, check_export_memory, export_graph,
+                                               export_onnx, non_standard_operators, operators)
 from convnext_dense.engine.config import load_config
 from convnext_dense.errors import InputError, run_tool
 
@@ -114,6 +114,7 @@ def main(argv=None) -> int:
     shape = tuple(args.shape) if args.shape else pipeline_shape(cfg)
     if min(shape) < 32:
         raise InputError(f'--shape {shape[0]} {shape[1]}: at least 32 x 32.')
+    check_export_memory(shape)
     images = check_images(args.check, shape, args.dynamic) if args.check else None
     predictor = Predictor(cfg, args.checkpoint, trust_checkpoint=args.trust_checkpoint)
     graph = export_graph(predictor.model, predictor.task, fixed_size=not args.dynamic)

@@ -34,7 +34,9 @@ from convnext_dense.engine.config import load_config
 from convnext_dense.errors import InputError, run_tool
 from convnext_dense.tasks import DETECTION, SEGMENTATION
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+# The formats OpenCV decodes (what mmcv.imread reads), as a folder's files are picked by name.
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.gif', '.webp', '.jp2',
+                  '.pbm', '.pgm', '.ppm', '.pnm')
 # Detectors paste every instance's mask at full image resolution: above this many pixels the
 # memory that takes is worth a word before it is spent.
 LARGE_IMAGE_PIXELS = 25_000_000
@@ -45,16 +47,22 @@ class SkippedImage(InputError):
 
 
 def collect_images(inputs: List[str]) -> List[str]:
-    """Image files named directly or found in named folders (sorted); errors name what is
-    missing or holds no image."""
+    """Image files named directly or found in named folders (sorted; a folder's other files
+    are named in one note); errors name what is missing or holds no image."""
     images = []
     for item in inputs:
         if osp.isdir(item):
-            found = sorted(osp.join(item, f) for f in os.listdir(item)
-                           if f.lower().endswith(IMAGE_SUFFIXES))
+            files = sorted(f for f in os.listdir(item)
+                           if osp.isfile(osp.join(item, f)) and not f.startswith('.'))
+            found = [osp.join(item, f) for f in files if f.lower().endswith(IMAGE_SUFFIXES)]
             if not found:
                 raise FileNotFoundError(f'{item}: folder holds no {"/".join(IMAGE_SUFFIXES)} '
                                         f'image.')
+            others = [f for f in files if not f.lower().endswith(IMAGE_SUFFIXES)]
+            if others:
+                print(f'note: {item}: left out {len(others)} file(s) not named as images: '
+                      f'{", ".join(others[:5])}{", ..." if len(others) > 5 else ""}',
+                      file=sys.stderr)
             images += found
         elif osp.isfile(item):
             images.append(item)

@@ -1,7 +1,7 @@
 """Exports a trained detector or segmentor, preprocessing to post-processing, to one ONNX file
 of standard-domain operators, and lists the operators such a file uses."""
 import warnings
-from typing import Set, Tuple
+from typing import Optional, Set, Tuple
 
 import onnx
 import torch
@@ -18,6 +18,36 @@ STANDARD_DOMAINS = ('', 'ai.onnx')
 # opset 16 (half-pixel coordinates).
 DEFAULT_OPSET = 17
 MIN_OPSET = 17
+
+
+# What tracing at H x W holds at least, per pixel: the float32 input image and its normalised
+# copy (3 channels x 4 bytes each). The feature maps come on top of it.
+TRACE_BYTES_PER_PIXEL_AT_LEAST = 24
+
+
+def available_memory_bytes() -> Optional[int]:
+    """The memory the kernel says can still be allocated (Linux ``MemAvailable``), or None."""
+    try:
+        with open('/proc/meminfo') as meminfo:
+            for line in meminfo:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_export_memory(shape: Tuple[int, int]) -> None:
+    """Refuses, in one line naming ``--shape``, an export whose trace needs more memory than is
+    available even by the lower bound :data:`TRACE_BYTES_PER_PIXEL_AT_LEAST`."""
+    height, width = shape
+    needed = TRACE_BYTES_PER_PIXEL_AT_LEAST * height * width
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        raise InputError(f'--shape {height} {width}: tracing at that size needs more than '
+                         f'{needed / 2**30:.1f} GiB (the input image alone), and '
+                         f'{available / 2**30:.1f} GiB are available; export at the size you '
+                         f'will predict at, or with --dynamic.')
 
 
 def export_graph(model: nn.Module, task: Task, fixed_size: bool) -> nn.Module:

@@ -13,10 +13,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
+import mmcv
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from PIL import Image
 
 from convnext_dense.tasks import DETECTION
 
@@ -328,3 +330,24 @@ def test_an_exported_model_whose_metadata_does_not_fit_is_named(capsys, tmp_path
              if tool_name == 'infer.py' else ['--work-dir', tmp_path / 'work'])
     one_line_from(capsys, run_in_process(tool_name, DET, model, *extra), f'{model}: ',
                   expected)
+
+
+def test_infer_takes_every_image_format_opencv_reads_from_a_folder_and_names_the_rest(
+        tmp_path, capsys):
+    """A GIF in a folder was left out without a word (named alone, it was predicted)."""
+    collect_images = runpy.run_path(str(REPO / 'tools/infer.py'), run_name='x')['collect_images']
+    image = np.full((40, 50, 3), 120, np.uint8)
+    for name in ('a.png', 'b.gif', 'c.webp'):
+        Image.fromarray(image).save(tmp_path / name)
+    (tmp_path / 'notes.txt').write_text('not an image')
+    found = collect_images([str(tmp_path)])
+    assert [Path(p).name for p in found] == ['a.png', 'b.gif', 'c.webp']
+    assert all(mmcv.imread(p) is not None for p in found)
+    assert 'left out 1 file(s) not named as images: notes.txt' in capsys.readouterr().err
+
+
+def test_an_export_shape_beyond_memory_is_refused_naming_the_shape(capsys, tmp_path):
+    one_line_from(capsys, run_in_process('export.py', DET, tmp_path / 'none.pth', '--out',
+                                         tmp_path / 'm.onnx', '--shape', 100000, 100000),
+                  '--shape 100000 100000: tracing at that size needs more than 223.5 GiB')
+    assert not list(tmp_path.iterdir())
