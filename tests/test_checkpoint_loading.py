@@ -181,20 +181,36 @@ def test_config_strings_in_a_plain_checkpoint_are_not_run(tmp_path, trust):
         assert 'cfg' not in checkpoint['message_hub']['runtime_info']
 
 
-def test_resume_from_a_plain_checkpoint_runs_no_code(tmp_path, monkeypatch):
-    """mmengine's Runner.resume on our Runner, from a checkpoint our run wrote and someone
-    edited: its meta.config made Python source. Trusted (the control), the code runs."""
+@pytest.fixture(scope='module')
+def demo_runner(tmp_path_factory):
+    """Our Runner on the Mask R-CNN demo, and a checkpoint it wrote."""
     from convnext_dense.datasets import ensure_toy_coco
     from convnext_dense.engine.config import load_config
     from convnext_dense.engine.launch import build_runner
-    monkeypatch.chdir(tmp_path)
-    ensure_toy_coco('data/toy_coco')
-    cfg = load_config(DET)
-    cfg.work_dir = str(tmp_path / 'work')
-    runner = build_runner(cfg)
-    runner.save_checkpoint(str(tmp_path), 'ours.pth', save_optimizer=False,
-                           save_param_scheduler=False)
-    checkpoint = torch.load(tmp_path / 'ours.pth', weights_only=True)
+    root = tmp_path_factory.mktemp('demo_runner')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)  # the demo config reads data/toy_coco
+        ensure_toy_coco('data/toy_coco')
+        cfg = load_config(DET)
+        cfg.work_dir = str(root / 'work')
+        runner = build_runner(cfg)
+        runner.save_checkpoint(str(root), 'ours.pth', save_optimizer=False,
+                               save_param_scheduler=False)
+    return runner, root / 'ours.pth'
+
+
+@pytest.fixture
+def runner_and_checkpoint(demo_runner):
+    """The demo Runner, trusting no checkpoint, and its checkpoint as plain data to edit."""
+    runner, path = demo_runner
+    runner.cfg.trust_checkpoint = False
+    return runner, torch.load(path, weights_only=True)
+
+
+def test_resume_from_a_plain_checkpoint_runs_no_code(runner_and_checkpoint, tmp_path):
+    """mmengine's Runner.resume on our Runner, from a checkpoint our run wrote and someone
+    edited: its meta.config made Python source. Trusted (the control), the code runs."""
+    runner, checkpoint = runner_and_checkpoint
     marker = tmp_path / 'ran'
     checkpoint['meta']['config'] = config_source_that_writes(marker)
     torch.save(checkpoint, tmp_path / 'edited.pth')
@@ -203,3 +219,24 @@ def test_resume_from_a_plain_checkpoint_runs_no_code(tmp_path, monkeypatch):
     runner.cfg.trust_checkpoint = True
     runner.resume(str(tmp_path / 'edited.pth'))
     assert marker.exists()
+
+
+def test_resume_from_a_checkpoint_without_a_training_state_is_named(runner_and_checkpoint,
+                                                                    tmp_path):
+    """A released model (weights and meta, no epoch / iter): mmengine's KeyError 'epoch'
+    before; a message hub whose history lengths disagree: mmengine's AssertionError."""
+    from convnext_dense.engine.checkpoint_integrity import CorruptCheckpointError
+    runner, checkpoint = runner_and_checkpoint
+    released = dict(state_dict=checkpoint['state_dict'],
+                    meta=dict(dataset_meta=checkpoint['meta']['dataset_meta']))
+    torch.save(released, tmp_path / 'released.pth')
+    with pytest.raises(CorruptCheckpointError, match=r'released\.pth: no training state '
+                       r'\(meta\.epoch / meta\.iter missing\).*load_from'):
+        runner.resume(str(tmp_path / 'released.pth'))
+    scalars = checkpoint['message_hub']['log_scalars']
+    scalars['train/loss'] = dict(scalars.get('train/loss') or {}, __history_buffer__=True,
+                                 log_history=[1.0, 2.0], count_history=[1], max_length=10)
+    torch.save(checkpoint, tmp_path / 'edited.pth')
+    with pytest.raises(CorruptCheckpointError, match=r"edited\.pth: message_hub\.log_scalars"
+                       r"\['train/loss'\] has 2 values and 1 counts"):
+        runner.resume(str(tmp_path / 'edited.pth'))

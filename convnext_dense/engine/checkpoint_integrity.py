@@ -1,4 +1,5 @@
-"""Which checkpoint a resumed run may start from: the newest one that is complete.
+"""Which checkpoint a resumed run may start from: the newest one that is complete, and one that
+holds a training state (:func:`resume_problem`).
 
 ``torch.save`` writes a zip archive whose directory sits at its end, so a truncated file fails
 ``zipfile``'s checks (the directory is missing, or a member's CRC does not match) without being
@@ -9,7 +10,7 @@ import glob
 import os.path as osp
 import re
 import zipfile
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from mmengine.logging import print_log
 
@@ -64,3 +65,42 @@ def check_checkpoint(path: str) -> None:
     fallback = latest_complete_checkpoint(osp.dirname(osp.abspath(path)))
     hint = f'; the newest complete one beside it is {fallback}' if fallback else ''
     raise CorruptCheckpointError(f'Checkpoint {path}: {problem}{hint}.')
+
+
+def _buffer_problem(name: str, buffer: Any) -> Optional[str]:
+    """What is wrong with a logged scalar's history as the checkpoint holds it, or None."""
+    if not isinstance(buffer, dict) or 'log_history' not in buffer:
+        return None  # a HistoryBuffer object (a trusted load) or something mmengine rebuilds
+    values, counts = (len(part) if isinstance(part, list) else None
+                      for part in (buffer.get('log_history'), buffer.get('count_history')))
+    if values is None or counts is None or values != counts:
+        return f'message_hub.log_scalars[{name!r}] has {values} values and {counts} counts'
+    return None
+
+
+def resume_problem(checkpoint: dict) -> Optional[str]:
+    """Why ``checkpoint`` cannot be resumed from (it holds weights but no training state, or a
+    message hub mmengine cannot rebuild), or None."""
+    meta = checkpoint.get('meta')
+    missing = [key for key in ('epoch', 'iter')
+               if not (isinstance(meta, dict) and type(meta.get(key)) is int)]
+    if missing:
+        return (f'no training state (meta.{" / meta.".join(missing)} missing): it holds weights '
+                f'only; to start a new training from them, pass it as load_from '
+                f'(--cfg-options load_from=FILE) instead of --resume')
+    hub = checkpoint.get('message_hub')
+    if not isinstance(hub, dict) or not isinstance(hub.get('log_scalars', {}), dict):
+        return 'no message_hub (the logged history a resumed run continues)'
+    for name, buffer in hub.get('log_scalars', {}).items():
+        problem = _buffer_problem(name, buffer)
+        if problem:
+            return (f'{problem}: the file was edited or written by another tool; resume from '
+                    f'another checkpoint, or start from its weights with load_from')
+    return None
+
+
+def check_resumable(checkpoint: dict, source: str) -> None:
+    """Raises :class:`CorruptCheckpointError` naming ``source`` and :func:`resume_problem`."""
+    problem = resume_problem(checkpoint)
+    if problem:
+        raise CorruptCheckpointError(f'--resume {source}: {problem}.')

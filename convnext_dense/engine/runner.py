@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..checkpoint_loading import load_checkpoint
+from .checkpoint_integrity import check_resumable
 from .precision import set_tf32
 
 
@@ -29,10 +30,23 @@ class SafeLoadingRunner(Runner):
         super().setup_env(env_cfg)
         set_tf32(env_cfg.get('tf32'))
 
+    _resuming = False
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """mmengine's resume, from a checkpoint that holds a training state
+        (:func:`~.checkpoint_integrity.check_resumable`, before anything reads it)."""
+        self._resuming = True
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
+
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):  # noqa: B006 (mmengine's)
         checkpoint = load_checkpoint(filename, map_location=map_location,
                                      trust=bool(self.cfg.get('trust_checkpoint', False)))
+        if self._resuming:
+            check_resumable(checkpoint, filename)
         # The rest is mmengine's Runner.load_checkpoint, step for step.
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
