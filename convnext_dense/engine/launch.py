@@ -10,6 +10,7 @@ import argparse
 import datetime
 import os
 import os.path as osp
+import tempfile
 from typing import Optional
 
 import torch
@@ -19,6 +20,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..errors import InputError
 from ..tasks import task_of
 from . import config as config_loader
 from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
@@ -49,6 +51,7 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.trust_checkpoint:
         cfg.trust_checkpoint = True
     set_work_dir(cfg, args.config, args.work_dir)
+    check_work_dir(cfg.work_dir)
     return cfg
 
 
@@ -63,6 +66,27 @@ def set_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> None
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def check_work_dir(work_dir: str) -> None:
+    """The work dir is a folder this process can write to (made if missing), or
+    :class:`InputError` naming it: a regular file where a folder should be, or no write
+    permission (read-only mounts included)."""
+    path = osp.abspath(work_dir)
+    existing = path
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise InputError(f'work dir {work_dir}: {existing} is a file, not a folder; choose '
+                         f'another with --work-dir.')
+    try:
+        os.makedirs(path, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(dir=path, prefix='.write-test-')
+        os.close(descriptor)
+        os.remove(probe)
+    except OSError as error:
+        raise InputError(f'work dir {work_dir}: cannot write there ({error.strerror}); '
+                         f'choose a writable folder with --work-dir.') from None
 
 
 def enable_amp(cfg: Config) -> None:

@@ -351,3 +351,14 @@ def test_an_export_shape_beyond_memory_is_refused_naming_the_shape(capsys, tmp_p
                                          tmp_path / 'm.onnx', '--shape', 100000, 100000),
                   '--shape 100000 100000: tracing at that size needs more than 223.5 GiB')
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize('work_dir, expected', [
+    ('a_file/run', 'a_file is a file, not a folder'),
+    ('/sys/convnext_dense_run', 'cannot write there'),  # read-only for root too
+])
+def test_a_work_dir_that_cannot_be_written_is_one_line(capsys, tmp_path, monkeypatch,
+                                                       work_dir, expected):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'a_file').write_text('')
+    one_line_from(capsys, run_in_process('train.py', DET, '--work-dir', work_dir), expected)
