@@ -2,14 +2,17 @@
 
 Two trainings on one work dir interleave their checkpoints and logs without a word; a write
 killed mid-way (:func:`convnext_dense.fileio.write_atomically`) leaves its ``.<name>.*.tmp``
-file behind. Before training, this hook takes ``<work_dir>/train.lock`` (the holder's host and
-process id) and then removes those temporary files, which no other process can be writing
-any more. A lock whose process is gone is taken over; the lock is released after training.
+file behind. Before training, this hook takes ``<work_dir>/train.lock`` (the holder's host,
+process id and process start: the boot and the start time since boot) and then removes those
+temporary files, which no other process can be writing any more. A lock whose process is gone
+is taken over, and so is one whose process id now belongs to another process (reused after a
+reboot, or by another container); the lock is released after training.
 """
 import glob
 import os
 import os.path as osp
 import socket
+from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -23,6 +26,20 @@ LOCK_NAME = 'train.lock'
 
 class WorkDirInUseError(InputError):
     """Another live process is training in the same work dir."""
+
+
+def process_start(pid: int) -> Optional[str]:
+    """``<boot id>/<start time in clock ticks since boot>`` of process ``pid`` (Linux), which
+    no other process of any boot shares; None where ``/proc`` does not tell."""
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            boot = f.read().strip()
+        with open(f'/proc/{pid}/stat') as f:
+            # The command name (field 2) may hold spaces and parentheses: count after it.
+            fields = f.read().rsplit(')', 1)[1].split()
+        return f'{boot}/{fields[19]}'
+    except (OSError, IndexError):
+        return None
 
 
 def process_alive(pid: int) -> bool:
@@ -53,7 +70,7 @@ class WorkDirLockHook(Hook):
         if not is_main_process():
             return
         lock = osp.join(runner.work_dir, LOCK_NAME)
-        record = f'{socket.gethostname()} {os.getpid()}\n'
+        record = f'{socket.gethostname()} {os.getpid()} {process_start(os.getpid()) or "-"}\n'
         try:  # exclusive creation: of two runs starting together, one gets the lock
             with open(lock, 'x') as f:
                 f.write(record)
@@ -67,7 +84,7 @@ class WorkDirLockHook(Hook):
     def _refuse_if_held(lock: str, work_dir: str) -> None:
         try:
             with open(lock) as f:
-                host, pid = f.read().split()
+                host, pid, *start = f.read().split()
             pid = int(pid)
         except (FileNotFoundError, ValueError):  # gone, or not written by a run of ours
             return
@@ -75,11 +92,18 @@ class WorkDirLockHook(Hook):
             raise WorkDirInUseError(
                 f'{work_dir} is locked by process {pid} on host {host} ({lock}); if no '
                 f'training runs there any more, delete the lock file.')
-        if pid != os.getpid() and process_alive(pid):
-            raise WorkDirInUseError(
-                f'{work_dir} is in use by another training (process {pid}, lock {lock}); '
-                f'wait for it, stop it, or use another --work-dir.')
-        print_log(f'Taking over {lock}: its process {pid} has ended.', logger='current')
+        if pid == os.getpid() or not process_alive(pid):
+            print_log(f'Taking over {lock}: its process {pid} has ended.', logger='current')
+            return
+        recorded = start[0] if start and start[0] != '-' else None
+        if recorded is not None and process_start(pid) not in (None, recorded):
+            print_log(f'Taking over {lock}: process {pid} is alive but is not the training '
+                      f'that took the lock (it started at another time; its id was reused).',
+                      logger='current')
+            return
+        raise WorkDirInUseError(
+            f'{work_dir} is in use by another training (process {pid}, lock {lock}); '
+            f'wait for it, stop it, or use another --work-dir.')
 
     @staticmethod
     def _remove_stale_files(work_dir: str) -> None:

@@ -1,5 +1,6 @@
-"""One training per work dir: a live holder is refused by pid, a dead one's lock is taken
-over, the lock is released after training, and stale temporary files are removed."""
+"""One training per work dir: a live holder is refused by pid and process start, a dead one's
+lock (or one whose pid another process now has) is taken over, the lock is released after
+training, and stale temporary files are removed."""
 import os
 import socket
 import subprocess
@@ -9,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from convnext_dense.engine.hooks.work_dir_lock import (LOCK_NAME, WorkDirInUseError,
-                                                       WorkDirLockHook)
+                                                       WorkDirLockHook, process_start)
 
 
 @pytest.fixture
@@ -17,20 +18,37 @@ def runner(tmp_path):
     return SimpleNamespace(work_dir=str(tmp_path))
 
 
-def hold_lock(runner, pid: int, host: str = None) -> None:
+def hold_lock(runner, pid: int, host: str = None, start: str = '') -> None:
     with open(os.path.join(runner.work_dir, LOCK_NAME), 'w') as f:
-        f.write(f'{host or socket.gethostname()} {pid}\n')
+        f.write(f'{host or socket.gethostname()} {pid} {start}\n')
 
 
-def test_a_live_holder_is_refused_by_its_pid(runner):
+@pytest.fixture
+def other_process():
     other = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
-    try:
-        hold_lock(runner, other.pid)
-        with pytest.raises(WorkDirInUseError, match=f'another training \\(process {other.pid}'):
-            WorkDirLockHook().before_train(runner)
-    finally:
-        other.kill()
-        other.wait()
+    yield other
+    other.kill()
+    other.wait()
+
+
+@pytest.mark.parametrize('recorded', ['start', 'no start (an older lock)'])
+def test_a_live_holder_is_refused(runner, other_process, recorded):
+    start = process_start(other_process.pid) if recorded == 'start' else ''
+    hold_lock(runner, other_process.pid, start=start)
+    with pytest.raises(WorkDirInUseError,
+                       match=f'another training \\(process {other_process.pid}'):
+        WorkDirLockHook().before_train(runner)
+
+
+def test_a_live_process_that_reused_the_holders_id_does_not_hold_the_lock(runner,
+                                                                         other_process):
+    """The lock's pid is alive, but that process started at another time than the holder
+    did: a pid reused after a reboot or in another container."""
+    boot, ticks = process_start(other_process.pid).split('/')
+    hold_lock(runner, other_process.pid, start=f'{boot}/{int(ticks) - 1}')
+    WorkDirLockHook().before_train(runner)
+    with open(os.path.join(runner.work_dir, LOCK_NAME)) as f:
+        assert f.read().split()[1:] == [str(os.getpid()), process_start(os.getpid())]
 
 
 def test_a_dead_holders_lock_is_taken_over_and_released_after_training(runner):
@@ -40,7 +58,8 @@ def test_a_dead_holders_lock_is_taken_over_and_released_after_training(runner):
     hook = WorkDirLockHook()
     hook.before_train(runner)
     lock = os.path.join(runner.work_dir, LOCK_NAME)
-    assert open(lock).read().split() == [socket.gethostname(), str(os.getpid())]
+    assert open(lock).read().split() == [socket.gethostname(), str(os.getpid()),
+                                         process_start(os.getpid())]
     hook.after_train(runner)
     assert not os.path.exists(lock)
 
