@@ -7,8 +7,9 @@ and what mmengine's ``Runner.from_cfg`` or mmdet's / mmseg's own train tool woul
                           [--tensorboard] [--trust-checkpoint] [--cfg-options key=value ...]
                           [--launcher pytorch]
 
-Bad input ends in one line ``error: ...`` and exit status 2; SIGTERM stops after the current
-iteration with a checkpoint of it, exit status 143 (continue with ``--resume``).
+Bad input ends in one line ``error: ...`` and exit status 2; SIGTERM / SIGINT (Ctrl-C) stop
+after the current iteration (or validation batch) with a checkpoint, exit status 143 / 130
+(continue with ``--resume``).
 
 Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo).
 """

@@ -145,19 +145,35 @@ def session_alive(session: int) -> bool:
     return True
 
 
-def test_sigterm_checkpoints_the_step_ends_every_process_and_resumes(root, uninterrupted):
-    work_dir = root / 'terminated'
-    process = subprocess.Popen(train_command(work_dir), cwd=root, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+def start_training(work_dir: Path, root: Path, *extra: str, options=()) -> subprocess.Popen:
+    """``train_command`` in its own session; ``options`` are added to its --cfg-options."""
+    return subprocess.Popen(train_command(work_dir, *extra) + list(options), cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> None:
     deadline = time.time() + 300
-    while not (work_dir / 'iter_4.pth').exists():
-        assert process.poll() is None and time.time() < deadline, 'run ended before iter 4'
+    while not path.exists():
+        assert process.poll() is None and time.time() < deadline, f'run ended before {path}'
         time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)  # the main process only, as `kill PID` does
+
+
+@pytest.mark.parametrize('signal_number', [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_checkpoints_the_step_ends_every_process_and_resumes(root, uninterrupted,
+                                                                     signal_number):
+    """SIGTERM (a scheduler) and SIGINT (Ctrl-C; a KeyboardInterrupt traceback before) alike:
+    the iteration finishes and is checkpointed, one line, exit status 128 + the signal."""
+    name = signal.Signals(signal_number).name
+    work_dir = root / f'stopped_by_{name}'
+    process = start_training(work_dir, root)
+    wait_for(work_dir / 'iter_4.pth', process)
+    process.send_signal(signal_number)  # the main process only, as `kill PID` does
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert process.returncode == 128 + signal_number, stderr[-3000:]
+    assert 'Traceback' not in stderr, stderr[-3000:]
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith('stopped: SIGTERM received: stopped after iteration ')
+    assert last.startswith(f'stopped: {name} received: stopped after iteration ')
     stopped_at = int(last.split('stopped after iteration ')[1].split(';')[0])
     assert 4 <= stopped_at < ITERS and (work_dir / f'iter_{stopped_at}.pth').exists()
     time.sleep(1)
@@ -165,6 +181,25 @@ def test_sigterm_checkpoints_the_step_ends_every_process_and_resumes(root, unint
 
     run(train_command(work_dir, '--resume'), root)
     assert_same_weights(work_dir / f'iter_{ITERS}.pth', uninterrupted / f'iter_{ITERS}.pth')
+
+
+def test_a_signal_in_a_validation_stops_it_and_the_run_resumes(root):
+    """A validation after iteration 4 (the toy set: 56 batches, ~11 s): SIGTERM stops it at
+    the next batch (before: the whole validation and one more iteration ran), with the
+    checkpoint of iteration 4, and --resume goes on to the end."""
+    work_dir = root / 'stopped_in_validation'
+    validate_at_4 = ['train_cfg.val_begin=4', 'train_cfg.val_interval=4']
+    process = start_training(work_dir, root, options=validate_at_4)
+    wait_for(work_dir / 'iter_4.pth', process)
+    time.sleep(1)  # CheckpointHook writes iteration 4 just before the validation starts
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert stderr.strip().splitlines()[-1].startswith(
+        'stopped: SIGTERM received: stopped in the validation after iteration 4; checkpoint ')
+    assert not (work_dir / 'iter_5.pth').exists()
+    run(train_command(work_dir, '--resume') + validate_at_4, root)
+    assert (work_dir / f'iter_{ITERS}.pth').exists()
 
 
 def test_a_run_resumed_after_its_last_iteration_runs_the_missing_validation(root, uninterrupted):
