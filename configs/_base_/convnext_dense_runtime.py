@@ -6,10 +6,10 @@
 # torch.load(weights_only=True) and carry the torch RNG state (exact resume); a NaN / inf loss
 # never reaches the weights: without loss scaling the run stops ('skip' skips the step instead),
 # under a dynamic loss scale (AMP) the scaler skips the step and the run stops only if that
-# persists (NonFiniteLossHook action='auto'); datasets
-# and checkpoints are checked before use; one training per work dir (a lock; temporary files
-# of killed writes removed); SIGTERM / SIGINT stop after the current step with a checkpoint; a run
-# resumed at its end runs the validation it missed; and testing shows a progress bar.
+# persists (NonFiniteLossHook action='auto'); datasets and checkpoints are checked before use; one
+# training per work dir (a lock; temporary files of killed writes removed); SIGTERM / SIGINT stop
+# after the current step with a checkpoint; a run resumed at its end runs the validation it
+# missed; and testing shows a progress bar.
 custom_imports = dict(imports=['convnext_dense'], allow_failed_imports=False)
 runner_type = 'SafeLoadingRunner'
 trust_checkpoint = False
