@@ -37,9 +37,16 @@ from convnext_dense.tasks import DETECTION, SEGMENTATION
 # The formats OpenCV decodes (what mmcv.imread reads), as a folder's files are picked by name.
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.gif', '.webp', '.jp2',
                   '.pbm', '.pgm', '.ppm', '.pnm')
-# Detectors paste every instance's mask at full image resolution: above this many pixels the
-# memory that takes is worth a word before it is spent.
-LARGE_IMAGE_PIXELS = 25_000_000
+# What a detector's picture and JSON cost per pixel of the image they are made at: its masks,
+# pasted one byte per pixel each (max_per_img of them: 100 for the paper configs), and drawing
+# them with mmdet's visualiser (matplotlib), measured at 180 bytes a pixel (20 masks on a
+# 6197 x 6197 picture: 6.8 GB above the image). For an 8000 x 8000 image (183 MiB decoded) that
+# was 10-14 GB. Above MASK_BUDGET_PER_IMAGE_BYTE times the decoded image (and
+# MASK_BUDGET_FLOOR), masks and picture are made at a reduced scale: the model saw the image at
+# its test scale (1333 x 800 for the paper configs), so they lose little.
+DRAWING_BYTES_PER_PIXEL = 180
+MASK_BUDGET_PER_IMAGE_BYTE = 4
+MASK_BUDGET_FLOOR = 512 * 2**20
 
 
 class SkippedImage(InputError):
@@ -103,15 +110,43 @@ def read_image(image: str) -> np.ndarray:
     return array
 
 
-def warn_if_large(predictor: Predictor, image: str, array: np.ndarray) -> None:
-    height, width = array.shape[:2]
-    if predictor.task is not DETECTION or height * width <= LARGE_IMAGE_PIXELS:
-        return
+def mask_scale(predictor: Predictor, height: int, width: int) -> float:
+    """The scale (<= 1) at which a detector's masks and picture of an image of ``height`` x
+    ``width`` are made, so that they take at most ``MASK_BUDGET_PER_IMAGE_BYTE`` times the
+    decoded image (or ``MASK_BUDGET_FLOOR``)."""
+    if predictor.task is not DETECTION:
+        return 1.0
     rcnn = predictor.cfg.model.get('test_cfg', {}).get('rcnn', {})
     instances = rcnn.get('max_per_img', 100) if hasattr(rcnn, 'get') else 100
-    print(f'\nnote: {image} is {width} x {height} pixels; its up to {instances} masks are pasted '
-          f'at that size (~{instances * height * width / 2**30:.1f} GiB as booleans, more while '
-          f'pasting). Downscale it first to save memory.', file=sys.stderr)
+    budget = max(MASK_BUDGET_PER_IMAGE_BYTE * 3 * height * width, MASK_BUDGET_FLOOR)
+    needed = (instances + DRAWING_BYTES_PER_PIXEL) * height * width
+    return 1.0 if needed <= budget else (budget / needed) ** 0.5
+
+
+def predict_at_scale(predictor: Predictor, image: str, array: np.ndarray):
+    """The prediction for ``array`` and the picture it is in the pixels of: the image itself,
+    or, for a detector whose masks would not fit (:func:`mask_scale`), the image scaled down."""
+    height, width = array.shape[:2]
+    scale = mask_scale(predictor, height, width)
+    if scale == 1.0:
+        return predictor.predict(array), array
+    reduced = mmcv.imresize(array, (max(1, round(width * scale)), max(1, round(height * scale))))
+    print(f'\nnote: {image} is {width} x {height} pixels; its masks (and picture) are made at '
+          f'{reduced.shape[1]} x {reduced.shape[0]}, so that they fit in memory (the JSON '
+          f'records mask_scale; its boxes are in the image\'s pixels).', file=sys.stderr)
+    return predictor.predict(reduced), reduced
+
+
+def in_image_pixels(record: dict, picture: np.ndarray, array: np.ndarray) -> dict:
+    """A detection record made on a scaled-down ``picture`` of ``array``, with its boxes and
+    size in ``array``'s pixels and the masks' scale recorded (``mask_scale``)."""
+    scale_y, scale_x = (array.shape[i] / picture.shape[i] for i in (0, 1))
+    for instance in record['instances']:
+        instance['bbox'] = [round(v * s, 2) for v, s in
+                            zip(instance['bbox'], (scale_x, scale_y, scale_x, scale_y))]
+    record.update(height=int(array.shape[0]), width=int(array.shape[1]),
+                  mask_scale=round(picture.shape[0] / array.shape[0], 6))
+    return record
 
 
 def infer_image(predictor: Predictor, image: str, stem: str, out_dir: str,
@@ -119,16 +154,17 @@ def infer_image(predictor: Predictor, image: str, stem: str, out_dir: str,
     """Predicts one image and writes ``<stem>.png`` and ``<stem>.json``; returns the JSON dict.
     Raises :class:`SkippedImage` for an image that cannot be read or resized."""
     array = read_image(image)
-    warn_if_large(predictor, image, array)
     try:
-        sample = predictor.predict(array)
+        sample, picture = predict_at_scale(predictor, image, array)
     except cv2.error:
         height, width = array.shape[:2]
         raise SkippedImage(f'{image}: {width} x {height} pixels cannot be resized to the '
                            f"model's input (a side would shrink to 0 pixels).") from None
-    predictor.draw(array, sample, osp.join(out_dir, f'{stem}.png'), score_thr=score_thr)
+    predictor.draw(picture, sample, osp.join(out_dir, f'{stem}.png'), score_thr=score_thr)
     classes = predictor.model.dataset_meta['classes']
     record = predictor.task.to_json(sample, classes, image, score_thr)
+    if picture is not array:
+        record = in_image_pixels(record, picture, array)
     if predictor.task is SEGMENTATION:
         labels = sample.pred_sem_seg.data[0].cpu().numpy()
         dtype = np.uint8 if len(classes) <= 256 else np.uint16

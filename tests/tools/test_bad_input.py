@@ -231,15 +231,39 @@ def load_tool(name: str):
     return module
 
 
-def test_infer_says_what_a_huge_image_costs_before_predicting_it(capsys):
+def test_masks_of_a_huge_image_are_made_at_a_scale_that_fits():
+    """8000 x 8000 (183 MiB decoded): its 100 masks took 6 GiB at full size and drawing them
+    more (10.2 GB peak for one image); now masks and picture take at most 4 times the decoded
+    image (or 512 MiB, which a 1333 x 800 image stays within)."""
     infer = load_tool('infer')
     predictor = SimpleNamespace(task=DETECTION, cfg=Config(dict(model=dict(
         test_cfg=dict(rcnn=dict(max_per_img=100))))))
-    infer.warn_if_large(predictor, 'big.png', np.empty((8000, 8000, 3), np.uint8))
-    note = capsys.readouterr().err
-    assert 'big.png is 8000 x 8000 pixels; its up to 100 masks' in note and '~6.0 GiB' in note
-    infer.warn_if_large(predictor, 'small.png', np.empty((800, 1333, 3), np.uint8))
-    assert capsys.readouterr().err == ''
+    scale = infer.mask_scale(predictor, 8000, 8000)
+    cost = (100 + infer.DRAWING_BYTES_PER_PIXEL) * (8000 * scale) ** 2
+    assert cost <= 4 * 3 * 8000 * 8000 * 1.001 and scale < 0.25
+    assert infer.mask_scale(predictor, 800, 1333) == 1.0
+
+
+def test_a_huge_images_record_keeps_the_image_pixels_and_says_the_mask_scale(
+        tmp_path, monkeypatch, capsys):
+    from convnext_dense.apis import Predictor
+    infer = load_tool('infer')
+    monkeypatch.setitem(infer.infer_image.__globals__, 'MASK_BUDGET_FLOOR', 0)
+    image = tmp_path / 'big.png'
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (600, 800, 3), np.uint8))
+    predictor = Predictor(str(DET))
+    scale = infer.mask_scale(predictor, 600, 800)  # with no floor: 12 bytes a pixel
+    assert scale < 1
+    record = infer.infer_image(predictor, str(image), 'big', str(tmp_path), 0.0)
+    assert (record['height'], record['width']) == (600, 800)
+    assert record['instances'], 'the untrained model gave no instance to check'
+    reduced = [round(600 * scale), round(800 * scale)]
+    assert record['mask_scale'] == pytest.approx(reduced[0] / 600)
+    assert all(i['mask']['size'] == reduced for i in record['instances'])
+    assert max(i['bbox'][2] for i in record['instances']) > reduced[1]  # in the image's pixels
+    assert cv2.imread(str(tmp_path / 'big.png')).shape[:2] == tuple(reduced)
+    assert f'its masks (and picture) are made at {reduced[1]} x {reduced[0]}' in \
+        capsys.readouterr().err
 
 
 def test_generating_toy_data_says_where(tmp_path):
