@@ -2,7 +2,8 @@
 
 Detection: ``{"image", "height", "width", "score_thr", "instances": [{"label", "class",
 "score", "bbox": [x1, y1, x2, y2] (pixels), "mask": COCO RLE {"size": [H, W], "counts"}}]}``,
-instances above ``score_thr``, highest score first.
+instances above ``score_thr``, highest score first. (``tools/infer.py`` makes a huge image's
+masks at a reduced scale: their size is then the image's times ``"mask_scale"``.)
 Segmentation: ``{"image", "height", "width", "classes": [{"label", "class", "pixels",
 "fraction"}]}`` for every class present, largest first (the label map itself is a PNG).
 """
