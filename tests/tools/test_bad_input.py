@@ -161,7 +161,10 @@ def test_a_segmentor_checkpoint_on_a_detector_config_is_refused(here, checkpoint
 def test_resume_from_another_models_checkpoint_is_refused(here, checkpoints):
     work = here / 'work'
     work.mkdir()
-    shutil.copy(checkpoints['seg'], work / 'iter_4.pth')
+    segmentor = torch.load(checkpoints['seg'], weights_only=True)
+    segmentor['meta'].update(epoch=0, iter=4)  # a training checkpoint, of another model
+    segmentor['message_hub'] = dict(log_scalars={}, runtime_info={}, resumed_keys={})
+    torch.save(segmentor, work / 'iter_4.pth')
     result = tool(here, 'train.py', DET, '--work-dir', work, '--resume', *ONE_ITER)
     assert_one_line_error(result, 'iter_4.pth does not fit MaskRCNN')
 
