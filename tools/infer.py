@@ -3,7 +3,8 @@
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] [--out-dir work_dirs/infer]
                           [--score-thr 0.3] [--device cpu|cuda] [--cfg-options KEY=VALUE ...]
 
-INPUT: image files or folders (their .jpg / .jpeg / .png / .bmp / .tif files). For each image
+INPUT: image files or folders (their files in a format OpenCV reads: JPEG, PNG, BMP, TIFF, GIF,
+WebP, JPEG 2000, PNM; other files are named in a note). For each image
 writes ``<name>.png`` (boxes, class names, scores and masks; or a colour map with a legend) and
 ``<name>.json`` (schema in ``convnext_dense/apis/prediction_json.py``); segmentors also write
 ``<name>_labels.png``, the class index of every pixel. ``<name>`` is the image's file stem, or
@@ -12,7 +13,8 @@ file or URL, ours or an official ConvNeXt mmdet / mmseg checkpoint, or a ``.onnx
 ``tools/export.py`` (run in ONNX Runtime); it is read without running
 code from it (``--trust-checkpoint`` to unpickle one that needs more) and must fit the config's
 model. An image that cannot be read or resized is skipped and named; the others are still
-predicted, and the exit status is 1.
+predicted, and the exit status is 1. A detector's masks and picture of a huge image are made
+at a reduced scale (:func:`mask_scale`), recorded as ``mask_scale`` in its JSON.
 """
 import argparse
 import json
