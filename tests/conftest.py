@@ -6,6 +6,28 @@ import torch
 from mmengine.registry import DefaultScope
 
 
+def _visualizer_classes():
+    from mmengine.visualization import Visualizer
+    classes, pending = [], [Visualizer]
+    while pending:
+        cls = pending.pop()
+        classes.append(cls)
+        pending.extend(cls.__subclasses__())
+    return classes
+
+
+@pytest.fixture(autouse=True)
+def _isolated_visualizers():
+    """mmengine keeps one visualiser per name per process, and the framework configs name
+    theirs 'visualizer': a Runner built in one test would make a later one (the demo's) log
+    into the first one's work dir. Each test gets back the visualisers it found."""
+    saved = {cls: dict(cls._instance_dict) for cls in _visualizer_classes()}
+    yield
+    for cls in _visualizer_classes():
+        cls._instance_dict.clear()
+        cls._instance_dict.update(saved.get(cls, {}))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_default_scope():
     """mmengine keeps the last default scope globally (a Runner or init_default_scope sets it);

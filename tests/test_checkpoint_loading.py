@@ -193,8 +193,8 @@ def demo_runner(tmp_path_factory):
         ensure_toy_coco('data/toy_coco')
         cfg = load_config(DET)
         cfg.work_dir = str(root / 'work')
-        # mmengine keeps one visualiser per name for the process, and later Runners of configs
-        # naming theirs 'visualizer' would write their logs through this one.
+        # Its own visualiser: this module-scoped Runner outlives the test that builds it, and
+        # mmengine keeps one visualiser per name per process (tests/conftest.py).
         cfg.visualizer.name = 'checkpoint-loading-tests'
         runner = build_runner(cfg)
         runner.save_checkpoint(str(root), 'ours.pth', save_optimizer=False,
