@@ -84,7 +84,7 @@ class WorkDirLockHook(Hook):
         self._record = ''
 
     def before_train(self, runner) -> None:
-        decided_on_rank_zero(lambda: self._take(runner.work_dir), errors=(WorkDirInUseError,))
+        decided_on_rank_zero(lambda: self._take(runner.work_dir))
 
     def _take(self, work_dir: str) -> None:
         lock = osp.join(work_dir, LOCK_NAME)

@@ -4,7 +4,6 @@ accepts. Simulated here with tensors that report a CUDA device and whose bytes c
 copy to the CPU, and a stand-in for ``torch.cuda`` that keeps CUDA's rules (CPU ByteTensors
 only, device indices below the visible count). Each rank restores its own states; several ranks
 end to end: tests/tools/test_multi_rank_runs.py."""
-import pytest
 import torch
 
 from convnext_dense.engine.hooks import rng_state
