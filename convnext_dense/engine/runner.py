@@ -13,6 +13,7 @@ mmengine's environment set-up, and builds data loaders whose workers leave SIGTE
 the main process (:mod:`~convnext_dense.engine.hooks.stop_on_signal`): the workers of mmengine's
 iteration-based loop start when the loop is built, before any hook could change them.
 """
+import os
 from functools import partial
 
 from mmengine.model import is_model_wrapper
@@ -41,7 +42,7 @@ class SafeLoadingRunner(Runner):
         init = getattr(loader, 'worker_init_fn', None)
         if getattr(init, 'func', None) is not leave_stop_signals_to_the_main_process:
             loader.worker_init_fn = partial(leave_stop_signals_to_the_main_process,
-                                            worker_init_fn=init)
+                                            main_pid=os.getpid(), worker_init_fn=init)
         return loader
 
     _resuming = False

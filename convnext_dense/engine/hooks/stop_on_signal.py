@@ -22,8 +22,10 @@ The data-loader workers are kept out of the signalled process group
 (:func:`leave_stop_signals_to_the_main_process`): the main process decides, and the workers end
 with it.
 """
+import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Callable, Optional
@@ -36,17 +38,23 @@ from ...errors import RunStopped
 from ..distributed import max_over_ranks, same_on_every_rank
 
 REPEAT_WINDOW_S = 2.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def leave_stop_signals_to_the_main_process(worker_id: int,
+def leave_stop_signals_to_the_main_process(worker_id: int, main_pid: int,
                                            worker_init_fn: Optional[Callable] = None) -> None:
-    """A data-loader worker's start (then ``worker_init_fn``'s): the worker leaves its main
-    process's process group for one of its own, so the signals schedulers, torchrun and Ctrl-C
-    send to that group reach the main process, which finishes its step, and not the worker,
-    which would die under it. A signal sent to the worker itself (multiprocessing's terminate
-    at exit) still ends it, and it ends when its main process does (torch's DataLoader watches
-    for that)."""
-    os.setpgid(0, 0)
+    """A data-loader worker's start (then ``worker_init_fn``'s), on Linux: the worker leaves its
+    main process's process group for one of its own, so the signals schedulers, torchrun and
+    Ctrl-C send to that group reach the main process, which finishes its step, and not the
+    worker, which would die under it. Out of the group, a worker would outlive a main process
+    killed with it (``kill -9`` of the group, torchrun's last resort): the kernel kills the
+    worker when its main process ends (``PR_SET_PDEATHSIG``)."""
+    if sys.platform.startswith('linux'):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != main_pid:  # it ended before the request took effect
+                os._exit(0)
+            os.setpgid(0, 0)
     if worker_init_fn is not None:
         worker_init_fn(worker_id)
 

@@ -3,7 +3,11 @@ end to end in tests/tools/test_reliability_runs.py); a second one stops the run 
 a scheduler's SIGKILL follows the first within seconds and a user presses Ctrl-C again; the
 same request delivered twice within a moment (a launcher forwarding it to a group that had it)
 is one. Several ranks, and data-loader workers: tests/tools/test_multi_rank_runs.py."""
+import os
 import signal
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -46,3 +50,61 @@ def test_the_previous_handlers_come_back_after_training():
     assert signal.getsignal(signal.SIGINT) == hook._note
     hook.after_train(None)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+WORKER_SCRIPT = '''
+import os, signal, time, torch
+from torch.utils.data import DataLoader
+from convnext_dense.engine.runner import SafeLoadingRunner
+
+class Pids(torch.utils.data.Dataset):
+    def __len__(self):
+        return 100
+    def __getitem__(self, index):  # large: the worker's queue to its main process fills up
+        return torch.tensor([os.getpid(), os.getpgid(0)] * 2**18)
+
+# Two workers: each holds the shared result queue's read end open for the other.
+loader = SafeLoadingRunner.build_dataloader(DataLoader(Pids(), num_workers=2))
+batches = iter(loader)  # kept: its workers live while it does
+pid, group = next(batches)[0, :2].tolist()
+print(os.getpid(), os.getpgid(0), pid, group, flush=True)
+time.sleep(60)
+'''
+
+
+def test_data_loader_workers_leave_the_signalled_group_and_die_with_their_main_process():
+    """A signal to the main process's group does not reach the workers (the main process
+    decides); killing the main process (and its group) still ends them at once (an orphan
+    would notice its main process gone after torch's 5-s check, or, its queue full, never)."""
+    main = subprocess.Popen([sys.executable, '-c', WORKER_SCRIPT], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    main_pid, main_group, worker, worker_group = map(int, main.stdout.readline().split())
+    assert worker != main_pid and worker_group == worker != main_group
+    workers = children(main_pid)
+    assert len(workers) == 2 and worker in workers
+    os.killpg(main_group, signal.SIGKILL)
+    main.wait()
+    deadline = time.time() + 3
+    while any(map(alive, workers)):
+        assert time.time() < deadline, 'a worker outlived its main process'
+        time.sleep(0.1)
+
+
+def children(pid: int) -> list:
+    found = []
+    for entry in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
