@@ -10,7 +10,10 @@ test keeps the driver working where no GPU is (``tools/gpu/README.md``).
    and weights of an uninterrupted run (CUDA: under ``--amp``).
 2. ``roi_align_{fp32,fp16,bf16}``: RoI extraction (forward and backward) of each kernel against
    float64 on the CPU, and its speed beside mmdet's extractor.
-3. ``soft_nms``: soft-NMS calls per second beside torchvision's NMS.
+3. ``mmcv_ext_kernels``: the kernels we serve under ``mmcv._ext``, called through
+   ``mmcv.ops`` on the device (RoIAlign forward and backward in fp32 / fp16 / bf16; NMS)
+   against float64 on the CPU. (soft-NMS runs on the CPU, as mmcv's does.)
+   ``soft_nms``: soft-NMS calls per second beside torchvision's NMS.
 4. ``with_cp``: the backbone with gradient checkpointing gives the outputs and gradients of the
    one without.
 5. ``backbone_*``: ConvNeXt-T and V2-T, ours against timm, torchvision and mmpretrain, in fp32
@@ -41,6 +44,7 @@ ANCHORS = {
     'model_mask-rcnn_train': ('mmdet Mask R-CNN ConvNeXt-T, training memory: 7.3 GB', 7.3 * 1024),
     'model_upernet_infer': ('mmseg UperNet ConvNeXt-T, V100: 19.9 FPS', 19.9),
 }
+DTYPE_OF = dict(fp32=torch.float32, fp16=torch.float16, bf16=torch.bfloat16)
 ROI_ERROR_BOUND = 2e-2  # relative to float64: a few times a bf16 output's rounding
 DEMO = osp.join(REPO, 'configs/demo/mask-rcnn_convnext-atto_toy.py')
 PAPER_CONFIGS = {
@@ -112,7 +116,8 @@ def plan(device: str) -> List[tuple]:
     checks = [('resume', check_resume)]
     for dtype in ('fp32', 'fp16', 'bf16'):
         checks.append((f'roi_align_{dtype}', _bound(check_roi_align, dtype=dtype)))
-    checks += [('soft_nms', check_soft_nms), ('with_cp', check_with_cp)]
+    checks += [('mmcv_ext_kernels', check_mmcv_ext_kernels), ('soft_nms', check_soft_nms),
+               ('with_cp', check_with_cp)]
     sizes = SIZES[_kind(device)]
     for use_grn in (False, True):
         for dtype in sizes.backbone_dtypes:
@@ -229,11 +234,48 @@ def check_roi_align(device: str, sizes: Sizes, work: str, dtype: str):
         channels=sizes.roi_channels, dtype=dtype, device=device, rounds=sizes.rounds),
         show_progress=False)
     errors = report['meta']['relative_error_vs_float64']
-    ours = {k: v for k, v in errors.items() if k.startswith('ours')}
+    gradient_errors = report['meta']['gradient_relative_error_vs_float64']
     rates = {k: v['images_per_s']['median'] for k, v in report['results'].items()}  # calls
     figures = {f'error {k}': v for k, v in errors.items()}
+    figures.update({f'grad error {k}': v for k, v in gradient_errors.items()})
     figures.update({f'calls/s {k}': v for k, v in rates.items()})
-    return all(v < ROI_ERROR_BOUND for v in ours.values()), figures, report
+    ours = [v for table in (errors, gradient_errors) for k, v in table.items()
+            if k.startswith('ours')]
+    return all(v < ROI_ERROR_BOUND for v in ours), figures, report
+
+
+def check_mmcv_ext_kernels(device: str, sizes: Sizes, work: str):
+    """mmcv.ops' RoIAlign (values and input gradients) and NMS on ``device`` against the same
+    ops in float64 on the CPU. Bounds: float32 arithmetic in fp32; in fp16 / bf16 the kernel
+    computes in float32 from rounded inputs, whose rounding (about 4e-3 for bf16) dominates."""
+    from mmcv.ops import nms, roi_align
+    from .ops import random_boxes
+    generator = torch.Generator().manual_seed(0)
+    side = sizes.roi_img_size // 4
+    maps = torch.randn(2, sizes.roi_channels, side, side, generator=generator)
+    boxes, scores = random_boxes(sizes.roi_count, sizes.roi_img_size, 'uniform', generator)
+    image = torch.randint(0, 2, (sizes.roi_count, 1), generator=generator).float()
+    rois = torch.cat([image, boxes.clamp(0, sizes.roi_img_size)], 1)
+
+    def pooled_and_grad(x, r):
+        x = x.detach().requires_grad_()
+        out = roi_align(x, r, (7, 7), 0.25, 0, 'avg', True)
+        upstream = torch.randn(out.shape, generator=torch.Generator().manual_seed(1))
+        grad, = torch.autograd.grad((out.double() * upstream.to(out.device).double()).sum(), x)
+        return out.detach().cpu().double(), grad.cpu().double()
+
+    reference = pooled_and_grad(maps.double(), rois.double())
+    figures, passed = {}, True
+    for dtype, bound in (('fp32', 1e-5), ('fp16', 2e-2), ('bf16', 2e-2)):
+        got = pooled_and_grad(maps.to(device, DTYPE_OF[dtype]), rois.to(device))
+        for what, value, ref in zip(('values', 'grads'), got, reference):
+            error = ((value - ref).norm() / ref.norm()).item()
+            figures[f'roi_align {dtype} {what}'] = error
+            passed &= error < bound
+    kept = nms(boxes.to(device), scores.to(device), 0.5)[1].cpu()
+    expected = nms(boxes.double(), scores.double(), 0.5)[1]
+    figures['nms same boxes kept'] = bool(torch.equal(kept.sort().values, expected.sort().values))
+    return passed and figures['nms same boxes kept'], figures, None
 
 
 def check_soft_nms(device: str, sizes: Sizes, work: str):

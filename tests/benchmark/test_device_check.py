@@ -24,7 +24,8 @@ def test_no_check_starts_once_the_budget_is_spent(tmp_path):
 def test_the_gpu_plan_covers_what_a_gpu_must_prove():
     names = [name for name, _ in plan('cuda')]
     assert names[0] == 'resume'
-    assert {'roi_align_fp32', 'roi_align_fp16', 'roi_align_bf16', 'soft_nms', 'with_cp',
+    assert {'roi_align_fp32', 'roi_align_fp16', 'roi_align_bf16', 'mmcv_ext_kernels', 'soft_nms',
+            'with_cp',
             'backbone_v1_fp32_b64', 'backbone_v1_bf16_b256', 'backbone_v2_fp16_b64',
             'model_mask-rcnn_train', 'model_cascade-mask-rcnn_infer',
             'model_upernet_train'} <= set(names)
