@@ -32,9 +32,10 @@ from typing import Callable, Optional, Union
 from urllib.parse import urlparse
 
 import torch
-from mmengine.dist import barrier, get_dist_info
+from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
+from .engine.distributed import first_error_of_any_rank, host_group, local_rank
 from .errors import InputError
 
 # The hash in an OpenMMLab ``publish_model`` name: ``<name>-<sha256 prefix>.<ext>``.
@@ -90,16 +91,23 @@ def _fetch(url: str) -> str:
 
 
 def download(url: str) -> str:
-    """The local path of ``url``'s checkpoint, downloaded into :func:`cache_dir` if not cached
-    (in distributed runs by rank 0 first). Checks the SHA-256 the name carries, if any, and
-    logs the file's SHA-256."""
-    rank, world_size = get_dist_info()
-    if rank == 0:
+    """The local path of ``url``'s checkpoint, downloaded into :func:`cache_dir` if not cached.
+    In a distributed run one process per node downloads (local rank 0: caches are often
+    node-local), and the others read its file; a failed download fails every rank with the
+    same line. Checks the SHA-256 the name carries, if any, and logs the file's SHA-256."""
+    if host_group() is None:
         path = _fetch(url)
-    if world_size > 1:
-        barrier()
-        if rank > 0:
-            path = _fetch(url)
+    else:
+        failure = None
+        if local_rank() == 0:
+            try:
+                _fetch(url)
+            except UnreadableCheckpointError as error:
+                failure = str(error)
+        failure = first_error_of_any_rank(failure)  # also: the others wait for the download
+        if failure:
+            raise UnreadableCheckpointError(failure)
+        path = _fetch(url)
     digest = sha256_of(path)
     named = _NAMED_HASH.search(osp.basename(path))
     if named and not digest.startswith(named.group(1)):

@@ -4,14 +4,15 @@ and what mmengine's ``Runner.from_cfg`` or mmdet's / mmseg's own train tool woul
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
                           [--seed N] [--deterministic] [--nonfinite-loss stop|skip]
-                          [--tensorboard] [--trust-checkpoint] [--cfg-options key=value ...]
-                          [--launcher pytorch]
+                          [--tensorboard] [--take-over-lock] [--trust-checkpoint]
+                          [--cfg-options key=value ...] [--launcher pytorch|slurm]
 
 Bad input ends in one line ``error: ...`` and exit status 2; SIGTERM / SIGINT (Ctrl-C) stop
 after the current iteration (or validation batch) with a checkpoint, exit status 143 / 130
 (continue with ``--resume``).
 
-Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo).
+Multi-GPU: ``tools/dist_train.sh CONFIG NGPUS [args]`` (torchrun; CPU runs use gloo);
+Slurm: ``tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args]``.
 """
 import argparse
 import sys
@@ -41,6 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'the losses stay non-finite)')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files under <work dir>/<run>/vis_data)')
+    parser.add_argument('--take-over-lock', action='store_true',
+                        help="take over the work dir's lock whoever holds it (a run killed on "
+                        'another host); sets WorkDirLockHook.take_over')
     launch.add_common_arguments(parser)
     return parser.parse_args(argv)
 
@@ -56,6 +60,8 @@ def build_config(args: argparse.Namespace) -> Config:
     launch.set_randomness(cfg, args.seed, args.deterministic)
     if args.nonfinite_loss:
         launch.set_nonfinite_loss_action(cfg, args.nonfinite_loss)
+    if args.take_over_lock:
+        launch.take_over_lock(cfg)
     launch.set_resume(cfg, args.resume)
     launch.prepare_cpu_distributed(cfg, args.launcher)
     return cfg

@@ -10,6 +10,9 @@
 # training per work dir (a lock; temporary files of killed writes removed); SIGTERM / SIGINT stop
 # after the current step with a checkpoint; a run resumed at its end runs the validation it
 # missed; and testing shows a progress bar.
+# Each rank draws its own random numbers (stochastic depth, RoI sampling): seed + rank, as the
+# official ConvNeXt code and timm seed them; mmengine's default gives every rank rank 0's.
+randomness = dict(seed=None, diff_rank_seed=True)
 custom_imports = dict(imports=['convnext_dense'], allow_failed_imports=False)
 runner_type = 'SafeLoadingRunner'
 trust_checkpoint = False

@@ -5,7 +5,8 @@ against torchvision's hard NMS on the same boxes).
 A step is one call (``roi_align``: forward and backward of the extractor; ``soft_nms``: one
 call per method), so the report's rates are calls per second (``meta['unit'] = 'call'``). RoI
 extraction also reports each variant's relative error against float64 extraction of the same
-maps (``meta['relative_error_vs_float64']``).
+maps on the CPU, of the features (``meta['relative_error_vs_float64']``) and of the maps'
+gradients (``meta['gradient_relative_error_vs_float64']``).
 """
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Optional, Tuple
@@ -100,17 +101,22 @@ def roi_align_inputs(settings: OpBenchmarkSettings, device: torch.device):
     return tuple(f.to(device) for f in feats), rois.to(device)
 
 
-def roi_align_steps(settings: OpBenchmarkSettings,
-                    device: torch.device) -> Tuple[Dict[str, Callable], Dict[str, float]]:
+def roi_align_steps(settings: OpBenchmarkSettings, device: torch.device
+                    ) -> Tuple[Dict[str, Callable], Dict[str, float], Dict[str, float]]:
     """Forward and backward of each extractor under the settings' autocast dtype, and each
-    one's relative error (norm of the difference over the norm) against float64."""
+    one's relative error (norm of the difference over the norm) against float64 on the CPU:
+    of the pooled features, and of the gradients of the maps under a random upstream
+    gradient."""
     feats, rois = roi_align_inputs(settings, device)
     dtype = None if settings.dtype == 'fp32' else DTYPES[settings.dtype]
     maps = tuple(f.to(dtype or torch.float32).requires_grad_() for f in feats)
     extractors = roi_extractors(settings.channels)
-    reference = extractors['mmdet SingleRoIExtractor'](
-        tuple(f.detach().double() for f in maps), rois.double())
-    steps, errors = {}, {}
+    reference_maps = tuple(f.detach().cpu().double().requires_grad_() for f in maps)
+    reference = extractors['mmdet SingleRoIExtractor'](reference_maps, rois.cpu().double())
+    upstream = torch.randn(reference.shape, dtype=torch.float64,
+                           generator=torch.Generator().manual_seed(settings.seed))
+    reference_grads = torch.autograd.grad((reference * upstream).sum(), reference_maps)
+    steps, errors, gradient_errors = {}, {}, {}
     for name, extractor in extractors.items():
 
         def step(extractor=extractor):
@@ -120,10 +126,18 @@ def roi_align_steps(settings: OpBenchmarkSettings,
             return pooled
 
         steps[name] = step
-        with torch.no_grad(), autocast_context(device.type, dtype):
-            pooled = extractor(maps, rois).double()
-        errors[name] = ((pooled - reference).norm() / reference.norm()).item()
-    return steps, errors
+        leaves = tuple(m.detach().clone().requires_grad_() for m in maps)
+        with autocast_context(device.type, dtype):
+            pooled = extractor(leaves, rois)
+        grads = torch.autograd.grad((pooled.double() * upstream.to(device)).sum(), leaves)
+        errors[name] = _relative_error([pooled.detach().cpu()], [reference.detach()])
+        gradient_errors[name] = _relative_error([g.cpu() for g in grads], reference_grads)
+    return steps, errors, gradient_errors
+
+
+def _relative_error(values, references) -> float:
+    difference = torch.cat([(v.double() - r).flatten() for v, r in zip(values, references)])
+    return (difference.norm() / torch.cat([r.flatten() for r in references]).norm()).item()
 
 
 def run_op_benchmark(settings: OpBenchmarkSettings, show_progress: bool = True) -> dict:
@@ -133,11 +147,11 @@ def run_op_benchmark(settings: OpBenchmarkSettings, show_progress: bool = True) 
     with torch_threads(settings.threads):
         backend = device_backend(settings.device)
         set_tf32(settings.tf32)
-        errors = None
+        errors = gradient_errors = None
         if settings.op == 'soft_nms':
             steps = soft_nms_steps(settings, backend.device)
         else:
-            steps, errors = roi_align_steps(settings, backend.device)
+            steps, errors, gradient_errors = roi_align_steps(settings, backend.device)
         timings = time_interleaved(steps, backend, settings.warmup, settings.rounds,
                                    show_progress)
         memory = measure_peak_memory(steps, backend)
@@ -151,4 +165,5 @@ def run_op_benchmark(settings: OpBenchmarkSettings, show_progress: bool = True) 
                 matmul_peak_gflops=peak / 1e9, environment=environment())
     if errors is not None:
         meta['relative_error_vs_float64'] = errors
+        meta['gradient_relative_error_vs_float64'] = gradient_errors
     return dict(meta=meta, results=results)

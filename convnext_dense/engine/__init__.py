@@ -2,4 +2,5 @@
 ``hooks`` (declared in our runtime configs), ``optim`` (layer-wise lr decay), ``launch``
 (command-line flags -> config keys), ``runner`` (the Runner that reads checkpoints safely),
 ``precision`` (TF32), ``checkpoint_integrity`` (which checkpoint a resume may use),
-``dataset_wrappers`` (the walk to the datasets inside wrappers)."""
+``dataset_wrappers`` (the walk to the datasets inside wrappers), ``distributed`` (decisions
+every rank shares)."""

@@ -10,6 +10,7 @@ import argparse
 import datetime
 import os
 import os.path as osp
+import subprocess
 import tempfile
 from typing import Optional
 
@@ -20,7 +21,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..tasks import task_of
 from . import config as config_loader
 from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
@@ -127,14 +128,17 @@ def enable_auto_scale_lr(cfg: Config) -> None:
 
 
 def prepare_cpu_distributed(cfg: Config, launcher: str) -> None:
-    """Lets a ``torchrun`` launch run on CPU with gloo.
+    """Lets a ``torchrun`` or Slurm launch run on CPU with gloo.
 
-    mmengine 0.10.x's PyTorch launcher calls ``torch.cuda.set_device`` and wraps DDP with a
-    CUDA ``device_ids``; neither works without a GPU. We open the gloo process group first
-    (the Runner then keeps it) and give DDP ``device_ids=None``, as CPU modules need.
+    mmengine 0.10.x's launchers call ``torch.cuda.set_device`` and wrap DDP with a CUDA
+    ``device_ids``; neither works without a GPU. We open the gloo process group first (the
+    Runner then keeps it) and give DDP ``device_ids=None``, as CPU modules need. Under Slurm the
+    ranks come from ``srun``'s variables (:func:`slurm_rendezvous`).
     """
-    if launcher != 'pytorch' or torch.cuda.is_available():
+    if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available():
         return
+    if launcher == 'slurm':
+        slurm_rendezvous()
     cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     wrapper.setdefault('type', 'MMDistributedDataParallel')
@@ -149,6 +153,32 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> None:
                                 world_size=int(os.environ['WORLD_SIZE']),
                                 timeout=datetime.timedelta(seconds=timeout))
     print_log('No CUDA device: distributed run on CPU with the gloo backend.', logger='current')
+
+
+def slurm_rendezvous() -> None:
+    """``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` from the
+    variables ``srun`` sets, as mmengine's Slurm launcher derives them: the first host of
+    ``SLURM_NODELIST`` (``MASTER_ADDR`` if set wins), port ``MASTER_PORT`` or 29500."""
+    missing = [name for name in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST')
+               if name not in os.environ]
+    if missing:
+        raise InputError(f'--launcher slurm: {", ".join(missing)} not set; start the tool '
+                         f'with srun (tools/slurm_train.sh), or use --launcher pytorch.')
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        nodes = os.environ['SLURM_NODELIST']
+        try:
+            hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], check=True,
+                                   capture_output=True, text=True).stdout.split()
+        except (OSError, subprocess.CalledProcessError):
+            hosts = [nodes] if nodes.replace('-', '').replace('.', '').isalnum() else []
+        if not hosts:
+            raise InputError(f'--launcher slurm: cannot expand SLURM_NODELIST={nodes} without '
+                             f'scontrol; set MASTER_ADDR to the first node\'s address.')
+        os.environ['MASTER_ADDR'] = hosts[0]
 
 
 def add_result_dump(cfg: Config, out_file: str) -> None:
@@ -210,6 +240,17 @@ def set_randomness(cfg: Config, seed: Optional[int], deterministic: bool) -> Non
             raise ValueError('--deterministic needs a seed: pass --seed N (or set '
                              'randomness.seed in the config).')
     cfg.randomness = randomness
+
+
+def take_over_lock(cfg: Config) -> None:
+    """``--take-over-lock``: the config's ``WorkDirLockHook`` takes over the work dir's lock
+    whoever holds it (``take_over=True``): for a lock left by a run killed on another host."""
+    hooks = [h for h in cfg.get('custom_hooks') or [] if h.get('type') == 'WorkDirLockHook']
+    if not hooks:
+        raise ConfigError('--take-over-lock sets WorkDirLockHook.take_over, and this config '
+                          'declares no WorkDirLockHook in custom_hooks.')
+    for hook in hooks:
+        hook['take_over'] = True
 
 
 def set_nonfinite_loss_action(cfg: Config, action: str) -> None:

@@ -9,26 +9,41 @@ unpickles them fully: a crafted file runs code. This Runner reads them, local or
 unpickling.
 
 It also applies ``env_cfg.tf32`` (:mod:`convnext_dense.engine.precision`) with the rest of
-mmengine's environment set-up.
+mmengine's environment set-up, and builds data loaders whose workers leave SIGTERM / SIGINT to
+the main process (:mod:`~convnext_dense.engine.hooks.stop_on_signal`): the workers of mmengine's
+iteration-based loop start when the loop is built, before any hook could change them.
 """
+import os
+from functools import partial
+
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..checkpoint_loading import load_checkpoint
 from .checkpoint_integrity import check_resumable
+from .hooks.stop_on_signal import leave_stop_signals_to_the_main_process
 from .precision import set_tf32
 
 
 class SafeLoadingRunner(Runner):
     """A :class:`mmengine.runner.Runner` whose ``load_checkpoint`` (used by ``load_from`` and
     resume) reads the file or URL without running code from it, unless the config sets
-    ``trust_checkpoint=True``, and that applies ``env_cfg.tf32``. Everything else is
-    mmengine's."""
+    ``trust_checkpoint=True``, that applies ``env_cfg.tf32``, and whose data-loader workers
+    leave SIGTERM / SIGINT to the main process. Everything else is mmengine's."""
 
     def setup_env(self, env_cfg: dict) -> None:
         super().setup_env(env_cfg)
         set_tf32(env_cfg.get('tf32'))
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed: bool = False):
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        init = getattr(loader, 'worker_init_fn', None)
+        if getattr(init, 'func', None) is not leave_stop_signals_to_the_main_process:
+            loader.worker_init_fn = partial(leave_stop_signals_to_the_main_process,
+                                            main_pid=os.getpid(), worker_init_fn=init)
+        return loader
 
     _resuming = False
 

@@ -22,4 +22,8 @@ def test_roi_align_reports_speed_and_error_against_float64():
     assert set(errors) == set(report['results'])
     assert errors['ours (gather)'] < 2e-2 and errors['ours (torchvision)'] < 2e-2
     assert errors['mmdet SingleRoIExtractor'] > 2e-2  # RoIs rounded to bf16
+    gradients = report['meta']['gradient_relative_error_vs_float64']
+    assert set(gradients) == set(report['results'])
+    assert gradients['ours (gather)'] < 2e-2 and gradients['ours (torchvision)'] < 2e-2
+    assert gradients['mmdet SingleRoIExtractor'] > 2e-2
     assert 'relative error vs float64' in format_table(report)

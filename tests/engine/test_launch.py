@@ -1,4 +1,5 @@
 """Command-line choices turned into config changes, and their errors."""
+import os
 import socket
 
 import pytest
@@ -8,6 +9,7 @@ from mmengine.config import Config
 
 from convnext_dense.engine import launch
 from convnext_dense.engine.checkpoint_integrity import CorruptCheckpointError
+from convnext_dense.errors import ConfigError, InputError
 
 
 def detection_cfg(**extra) -> Config:
@@ -94,3 +96,32 @@ def test_cpu_distributed_uses_gloo_and_cpu_ddp(monkeypatch):
     untouched = detection_cfg()
     launch.prepare_cpu_distributed(untouched, 'none')
     assert 'model_wrapper_cfg' not in untouched
+
+
+def test_slurm_variables_give_the_rendezvous(monkeypatch):
+    for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('SLURM_PROCID', '5')
+    monkeypatch.setenv('SLURM_NTASKS', '16')
+    monkeypatch.setenv('SLURM_LOCALID', '1')
+    monkeypatch.setenv('SLURM_NODELIST', 'gpu-node-3')
+    monkeypatch.setenv('PATH', '/nonexistent')  # no scontrol: a single plain host name is used
+    launch.slurm_rendezvous()
+    assert [os.environ[name] for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
+                                          'MASTER_PORT')] == ['5', '16', '1', 'gpu-node-3', '29500']
+    monkeypatch.delenv('MASTER_ADDR')
+    monkeypatch.setenv('SLURM_NODELIST', 'gpu-node-[3-4]')
+    with pytest.raises(InputError, match=r'cannot expand SLURM_NODELIST=gpu-node-\[3-4\] '
+                       'without scontrol; set MASTER_ADDR'):
+        launch.slurm_rendezvous()
+    monkeypatch.delenv('SLURM_NTASKS')
+    with pytest.raises(InputError, match='SLURM_NTASKS not set; start the tool with srun'):
+        launch.slurm_rendezvous()
+
+
+def test_take_over_lock_sets_the_hooks_key():
+    cfg = Config(dict(custom_hooks=[dict(type='RngStateHook'), dict(type='WorkDirLockHook')]))
+    launch.take_over_lock(cfg)
+    assert cfg.custom_hooks[1] == dict(type='WorkDirLockHook', take_over=True)
+    with pytest.raises(ConfigError, match='declares no WorkDirLockHook'):
+        launch.take_over_lock(Config(dict(custom_hooks=[])))

@@ -27,6 +27,7 @@ import pytest
 import torch
 
 from convnext_dense.engine.checkpoint_integrity import checkpoint_problem
+from processes import free_port, processes_in_session, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
@@ -137,26 +138,11 @@ def test_sigkill_then_resume_ends_like_an_uninterrupted_run(root, uninterrupted)
         {i: reference[i] for i in range(9, ITERS + 1)}
 
 
-def session_alive(session: int) -> bool:
-    try:
-        os.killpg(session, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def start_training(work_dir: Path, root: Path, *extra: str, options=()) -> subprocess.Popen:
     """``train_command`` in its own session; ``options`` are added to its --cfg-options."""
     return subprocess.Popen(train_command(work_dir, *extra) + list(options), cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-
-
-def wait_for(path: Path, process: subprocess.Popen) -> None:
-    deadline = time.time() + 300
-    while not path.exists():
-        assert process.poll() is None and time.time() < deadline, f'run ended before {path}'
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize('signal_number', [signal.SIGTERM, signal.SIGINT])
@@ -177,7 +163,7 @@ def test_a_signal_checkpoints_the_step_ends_every_process_and_resumes(root, unin
     stopped_at = int(last.split('stopped after iteration ')[1].split(';')[0])
     assert 4 <= stopped_at < ITERS and (work_dir / f'iter_{stopped_at}.pth').exists()
     time.sleep(1)
-    assert not session_alive(process.pid), 'a data-loader worker outlived the run'
+    assert not processes_in_session(process.pid), 'a data-loader worker outlived the run'
 
     run(train_command(work_dir, '--resume'), root)
     assert_same_weights(work_dir / f'iter_{ITERS}.pth', uninterrupted / f'iter_{ITERS}.pth')
@@ -360,13 +346,6 @@ def test_empty_dataset_is_named(data_copy):
     out = short_run(data_copy, expect_ok=False)
     assert 'has no annotations, and filter_cfg.filter_empty_gt=True drops every image' in out
     assert not (data_copy / 'work').exists()
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def worker_of_rank(launcher_pid: int, rank: int) -> int:

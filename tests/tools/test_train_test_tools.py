@@ -1,14 +1,16 @@
-"""tools/train.py, tools/test.py and tools/dist_train.sh on the demo configs, as a user runs
-them: train a few iterations, checkpoint, resume, evaluate (COCO mAP or mIoU), dump and draw."""
+"""tools/train.py and tools/test.py on the demo configs, as a user runs them: train a few
+iterations, checkpoint, resume, evaluate (COCO mAP or mIoU), dump and draw. Several ranks
+(tools/dist_train.sh, tools/slurm_train.sh): test_multi_rank_runs.py."""
 import os
 import pickle
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DETECTION_METRICS = (r'coco/bbox_mAP: \d', r'coco/segm_mAP: \d')
@@ -95,19 +97,3 @@ def test_resume_from_a_missing_checkpoint_names_it(run_dir):
     result = subprocess.run(tool('train.py', str(REPO / next(iter(DEMOS))), '--resume', 'nope.pth'),
                             cwd=run_dir, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and 'nope.pth does not exist' in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_dist_train_two_cpu_processes(run_dir):
-    work_dir = run_dir / 'dist'
-    out = run(['bash', str(REPO / 'tools' / 'dist_train.sh'), str(REPO / next(iter(DEMOS))), '2',
-               '--work-dir', str(work_dir), *iterations(4)], run_dir)
-    assert 'distributed run on CPU with the gloo backend' in out
-    assert re.search(r'Distributed launcher: pytorch|distributed: True', out)
-    assert (work_dir / 'iter_4.pth').is_file() and 'coco/bbox_mAP' in out

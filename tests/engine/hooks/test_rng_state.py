@@ -2,12 +2,12 @@
 the checkpoint to ``get_device()``, so the states arrive as CUDA tensors, which no generator
 accepts. Simulated here with tensors that report a CUDA device and whose bytes come back on a
 copy to the CPU, and a stand-in for ``torch.cuda`` that keeps CUDA's rules (CPU ByteTensors
-only, device indices below the visible count)."""
-import pytest
+only, device indices below the visible count). Each rank restores its own states; several ranks
+end to end: tests/tools/test_multi_rank_runs.py."""
 import torch
 
 from convnext_dense.engine.hooks import rng_state
-from convnext_dense.engine.hooks.rng_state import CHECKPOINT_KEY, RngStateHook
+from convnext_dense.engine.hooks.rng_state import CHECKPOINT_KEY, RngStateHook, state_of_rank
 
 
 class LoadedOnGpu(torch.Tensor):
@@ -90,3 +90,32 @@ def test_no_saved_state_leaves_the_generator_alone():
     hook.after_load_checkpoint(None, {})
     hook.before_train_iter(None, 0)
     assert torch.equal(torch.get_rng_state(), expected_state)
+
+
+def test_a_single_process_checkpoint_holds_its_states_as_rank_0s():
+    checkpoint = {}
+    RngStateHook().before_save_checkpoint(None, checkpoint)
+    (saved, ) = checkpoint[CHECKPOINT_KEY]['ranks']
+    assert torch.equal(saved['cpu'], torch.get_rng_state())
+
+
+def test_each_rank_restores_its_own_states_and_another_world_size_says_what_it_does(monkeypatch):
+    logged = []
+    monkeypatch.setattr(rng_state, 'print_log', lambda message, **kwargs: logged.append(message))
+    saved = dict(ranks=[dict(cpu=torch.full((4, ), rank, dtype=torch.uint8)) for rank in range(4)])
+    assert [state_of_rank(saved, rank, 4)['cpu'][0].item() for rank in range(4)] == [0, 1, 2, 3]
+    assert not logged
+    assert state_of_rank(saved, 1, 2)['cpu'][0].item() == 1
+    assert not logged  # rank 0 says it, once
+    assert state_of_rank(saved, 0, 2)['cpu'][0].item() == 0
+    assert logged == ['Resume: the checkpoint holds the random states of 4 rank(s) and this run '
+                      'has 2; ranks 0-1 restore theirs, the states of the ranks this run lacks '
+                      'are dropped.']
+    assert state_of_rank(saved, 5, 8) is None  # keeps its seeded state
+    state_of_rank(saved, 0, 8)
+    assert 'ranks 0-3 restore theirs, the others keep their seeded states' in logged[-1]
+
+
+def test_a_checkpoint_of_an_earlier_version_gives_every_rank_its_one_state():
+    one = dict(cpu=torch.get_rng_state())
+    assert state_of_rank(one, 0, 1) is one
