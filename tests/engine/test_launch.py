@@ -100,7 +100,10 @@ def test_cpu_distributed_uses_gloo_and_cpu_ddp(monkeypatch):
 
 def test_slurm_variables_give_the_rendezvous(monkeypatch):
     for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
-        monkeypatch.delenv(name, raising=False)
+        # Set first, so that monkeypatch restores them: slurm_rendezvous writes os.environ,
+        # and a MASTER_ADDR left behind would send later launches to gpu-node-3.
+        monkeypatch.setenv(name, '')
+        monkeypatch.delenv(name)
     monkeypatch.setenv('SLURM_PROCID', '5')
     monkeypatch.setenv('SLURM_NTASKS', '16')
     monkeypatch.setenv('SLURM_LOCALID', '1')

@@ -95,8 +95,11 @@ SERVERS = {}
 
 def environment(root: Path, **extra) -> dict:
     path = os.pathsep.join([str(root / 'bin'), os.environ['PATH']])
+    inherited = {k: v for k, v in os.environ.items()
+                 if k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK') and not k.startswith('SLURM_')}
     return marked_environment(dict(
-        os.environ, PYTHON=sys.executable, PORT=str(free_port()), MASTER_PORT=str(free_port()),
+        inherited, PYTHON=sys.executable, PORT=str(free_port()), MASTER_PORT=str(free_port()),
+        MASTER_ADDR='127.0.0.1',
         OMP_NUM_THREADS='1', PATH=path, TORCH_HOME=str(root / 'torch_home'),
         PYTHONPATH=os.pathsep.join([str(root), os.environ.get('PYTHONPATH', '')]),
         NO_PROXY='127.0.0.1', **extra))

@@ -349,14 +349,21 @@ def test_empty_dataset_is_named(data_copy):
 
 
 def worker_of_rank(launcher_pid: int, rank: int) -> int:
-    """The torchrun worker process with LOCAL_RANK=rank (found through /proc)."""
-    children = subprocess.run(['pgrep', '-P', str(launcher_pid)], capture_output=True,
-                              text=True).stdout.split()
-    for pid in children:
-        environ = Path(f'/proc/{pid}/environ').read_bytes().split(b'\0')
-        if f'LOCAL_RANK={rank}'.encode() in environ:
-            return int(pid)
-    raise AssertionError(f'no worker of rank {rank} under {launcher_pid}: {children}')
+    """The torchrun worker process with LOCAL_RANK=rank (found through /proc) among the
+    launcher's descendants (dist_train.sh -> torchrun -> workers)."""
+    pending, seen = [str(launcher_pid)], []
+    while pending:
+        children = subprocess.run(['pgrep', '-P', pending.pop()], capture_output=True,
+                                  text=True).stdout.split()
+        for pid in children:
+            seen.append(pid)
+            pending.append(pid)
+            environ = Path(f'/proc/{pid}/environ').read_bytes().split(b'\0')
+            command = Path(f'/proc/{pid}/cmdline').read_bytes()
+            if (f'LOCAL_RANK={rank}'.encode() in environ and b'torch.distributed.run'
+                    not in command):
+                return int(pid)
+    raise AssertionError(f'no worker of rank {rank} under {launcher_pid}: {seen}')
 
 
 @pytest.mark.slow
