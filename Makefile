@@ -22,11 +22,14 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(PY) tools/demo.py
 
+# The slowest tests are listed at the end of each run; PYTEST_ARGS adds options (say, -x).
+PYTEST_ARGS ?=
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -m ''
+	$(PY) -m pytest -q -m '' --durations=25 $(PYTEST_ARGS)
 
 # The default backbone comparison (ConvNeXt-T at 224, 2 threads, NHWC for every implementation):
 # fp32 inference (batch 8), fp32 training steps (batch 4) without and with the paper's stochastic
