@@ -1,6 +1,5 @@
-"""tools/demo.py at reduced length, as `make demo` runs it: 4 validations per run, and pictures
+"""`convnext-dense demo` at reduced length, as `make demo` runs it: 4 validations per run, and pictures
 with ground truth beside prediction at the promised sizes, a title and a legend."""
-import runpy
 from pathlib import Path
 
 import cv2
@@ -15,10 +14,10 @@ VAL_IMAGES = 12  # of the 60, to keep the test's 8 validations short
 @pytest.fixture(scope='module')
 def demo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo')
-    demo = runpy.run_path(str(REPO / 'tools/demo.py'), run_name='test')
+    from convnext_dense.cli import demo
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # the toy data is generated here, as in a fresh clone
-        results = demo['main'](['--work-dir', str(root / 'work_dirs/demo'), '--det-iters', '4',
+        results = demo.main(['--work-dir', str(root / 'work_dirs/demo'), '--det-iters', '4',
                                 '--seg-iters', '4', '--cfg-options',
                                 'default_hooks.logger.interval=1',
                                 f'val_dataloader.dataset.indices={VAL_IMAGES}'])
@@ -68,4 +67,4 @@ def test_summary_fits_one_screen_and_names_what_to_try_next(demo_run):
     assert len(text.splitlines()) <= 40
     for result in results:
         assert all(path in text for path in (result.checkpoint, *result.pictures))
-    assert 'tools/infer.py' in text and 'bbox mAP' in text and 'mIoU' in text
+    assert ' infer mask-rcnn_convnext-atto_toy ' in text and 'bbox mAP' in text and 'mIoU' in text

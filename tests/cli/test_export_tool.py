@@ -29,10 +29,7 @@ def tool(cwd: Path, name: str, *args) -> str:
 
 
 def tool_main(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return importlib.import_module(f'convnext_dense.cli.{name}').main
 
 
 @pytest.fixture(scope='module')
