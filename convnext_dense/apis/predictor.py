@@ -24,7 +24,7 @@ from ..engine.config import load_config
 from ..engine.precision import set_tf32
 from ..errors import InputError
 from ..models.checkpoint import check_fit, unwrap_state_dict
-from ..tasks import SEGMENTATION, task_of
+from ..tasks import task_of
 from ..visualization.legend import add_legend
 
 
@@ -81,11 +81,9 @@ class Predictor:
 
     def _onnxruntime_model(self, cfg: Config, onnx_file: str, device: str):
         """A file from ``tools/export.py``, run by ONNX Runtime (CPU)."""
-        from ..deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
         if device != 'cpu':
             raise InputError(f'{onnx_file}: ONNX models run on the CPU here; use --device cpu.')
-        model = (OnnxRuntimeSegmentor if self.task is SEGMENTATION else OnnxRuntimeDetector)(
-            onnx_file, num_classes=self.task.num_classes(cfg))
+        model = self.task.registry('MODELS').build(self.task.onnxruntime_model(cfg, onnx_file))
         model.cfg = cfg
         return model
 
@@ -132,7 +130,7 @@ class Predictor:
         ``draw_gt`` and ``sample`` carries it; returns the RGB picture."""
         rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
         picture = self._draw(rgb, sample, score_thr, draw_gt=draw_gt, draw_pred=True)
-        if self.task is SEGMENTATION:
+        if self.task.pictures_need_legend:
             picture = add_legend(picture, self._legend_entries(sample, draw_gt))
         mmcv.imwrite(picture[..., ::-1], out_file)
         return picture

@@ -22,6 +22,7 @@ from mmengine.registry import DefaultScope
 
 from ..apis import Predictor
 from ..engine.config import CONFIG_ROOT, load_config
+from ..tasks import DETECTION, SEGMENTATION, Task
 from ..visualization import plot_log_curves
 from ..visualization.comparison import (ComparisonGrid, comparison_grid, upscaled,
                                                      upscale_factor)
@@ -40,7 +41,7 @@ SCORE_THR = 0.5
 class Demo:
     """One demo run: its config under configs/demo, what to call it, and its logged metrics
     (shown name -> logged key); ``class_metric`` is the per-class key prefix, if logged."""
-    task: str
+    task: Task
     config: str
     model: str
     metrics: Dict[str, str]
@@ -56,9 +57,9 @@ class Demo:
 
 
 DEMOS = (
-    Demo('detection', 'mask-rcnn_convnext-atto_toy.py', 'Mask R-CNN + ConvNeXt-atto',
+    Demo(DETECTION, 'mask-rcnn_convnext-atto_toy.py', 'Mask R-CNN + ConvNeXt-atto',
          {'bbox mAP': 'coco/bbox_mAP', 'segm mAP': 'coco/segm_mAP'}),
-    Demo('segmentation', 'upernet_convnext-atto_toy.py', 'UperNet + ConvNeXt-atto',
+    Demo(SEGMENTATION, 'upernet_convnext-atto_toy.py', 'UperNet + ConvNeXt-atto',
          {'mIoU': 'mIoU'}, class_metric='IoU.'),
 )
 
@@ -158,15 +159,14 @@ def draw_pictures(result: DemoResult, predictor: Predictor, dataset, work_root: 
     records them in ``result``."""
     meta = predictor.model.dataset_meta
     legend = [(name, tuple(colour)) for name, colour in zip(meta['classes'], meta['palette'])]
-    if result.demo.task == 'segmentation':  # mmseg's visualiser leaves ignored pixels unlit
-        legend.append(('unlabelled (not scored)', (0, 0, 0)))
+    legend += result.demo.task.unscored_legend_entries
     shown = predicted_with_truth(predictor, dataset, GRID_IMAGES)  # each predicted once
     result.image_paths = [image for image, _ in shown]
     for suffix, rows_shown, side in (('prediction', shown[:1], HERO_PANEL_SIDE),
                                      ('grid', shown, PANEL_SIDE)):
         rows = comparison_rows(predictor, rows_shown, side)
         grid = comparison_grid(rows, picture_title(result, len(rows_shown)), legend)
-        path = osp.abspath(osp.join(work_root, f'{result.demo.task}_{suffix}.png'))
+        path = osp.abspath(osp.join(work_root, f'{result.demo.task.name}_{suffix}.png'))
         mmcv.imwrite(grid.picture[..., ::-1], path)
         result.grids[path] = grid
 
@@ -179,7 +179,7 @@ def run_demo(demo: Demo, work_root: str, iters: Optional[int],
     trained = train(demo, work_dir, options)
     _, history = load_scalars(work_dir)
     checkpoint = osp.join(work_dir, f'iter_{trained}.pth')
-    curves = osp.abspath(osp.join(work_root, f'{demo.task}_curves.png'))
+    curves = osp.abspath(osp.join(work_root, f'{demo.task.name}_curves.png'))
     plot_log_curves(work_dir, curves, keys=['loss', *demo.metrics.values()])
     # The config as trained, so the pictures come from the validation set the metrics did.
     cfg = load_config(demo.config_path, options, check_data=False)

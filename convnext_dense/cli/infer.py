@@ -32,7 +32,6 @@ from ..apis import Predictor
 from ..datasets.image_file import image_file_problem
 from ..engine.config import load_config
 from ..errors import InputError
-from ..tasks import DETECTION, SEGMENTATION
 from .common import add_cfg_options, add_config, add_trust_checkpoint, command_parser
 
 # The formats OpenCV decodes (what mmcv.imread reads), as a folder's files are picked by name.
@@ -115,7 +114,7 @@ def mask_scale(predictor: Predictor, height: int, width: int) -> float:
     """The scale (<= 1) at which a detector's masks and picture of an image of ``height`` x
     ``width`` are made, so that they take at most ``MASK_BUDGET_PER_IMAGE_BYTE`` times the
     decoded image (or ``MASK_BUDGET_FLOOR``)."""
-    if predictor.task is not DETECTION:
+    if not predictor.task.predicts_instance_masks:
         return 1.0
     rcnn = predictor.cfg.model.get('test_cfg', {}).get('rcnn', {})
     instances = rcnn.get('max_per_img', 100) if hasattr(rcnn, 'get') else 100
@@ -166,8 +165,8 @@ def infer_image(predictor: Predictor, image: str, stem: str, out_dir: str,
     record = predictor.task.to_json(sample, classes, image, score_thr)
     if picture is not array:
         record = in_image_pixels(record, picture, array)
-    if predictor.task is SEGMENTATION:
-        labels = sample.pred_sem_seg.data[0].cpu().numpy()
+    labels = predictor.task.label_map(sample)
+    if labels is not None:
         dtype = np.uint8 if len(classes) <= 256 else np.uint16
         record['label_map'] = osp.join(out_dir, f'{stem}_labels.png')
         mmcv.imwrite(labels.astype(dtype), record['label_map'])

@@ -170,10 +170,7 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
 def use_onnx_model(cfg: Config, onnx_file: str) -> None:
     """Tests ``onnx_file`` (from ``tools/export.py``) in ONNX Runtime instead of the config's
     PyTorch model: the dataloader, evaluator and hooks stay the config's."""
-    task = task_of(cfg)
-    model_type = {'detection': 'OnnxRuntimeDetector',
-                  'segmentation': 'OnnxRuntimeSegmentor'}[task.name]
-    cfg.model = dict(type=model_type, onnx_file=onnx_file, num_classes=task.num_classes(cfg))
+    cfg.model = task_of(cfg).onnxruntime_model(cfg, onnx_file)
     cfg.load_from = None
 
 

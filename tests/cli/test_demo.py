@@ -26,7 +26,7 @@ def demo_run(tmp_path_factory):
 
 def test_each_run_validates_four_times_and_keeps_its_checkpoint(demo_run):
     _, _, results = demo_run
-    assert [r.demo.task for r in results] == ['detection', 'segmentation']
+    assert [r.demo.task.name for r in results] == ['detection', 'segmentation']
     for result in results:
         assert [record['step'] for record in result.history] == [1, 2, 3, 4]
         for key in result.demo.metrics.values():
@@ -40,7 +40,7 @@ def test_each_run_validates_four_times_and_keeps_its_checkpoint(demo_run):
 @pytest.mark.parametrize('task', ['detection', 'segmentation'])
 def test_pictures_show_ground_truth_beside_prediction(demo_run, task):
     demo, _, results = demo_run
-    result = next(r for r in results if r.demo.task == task)
+    result = next(r for r in results if r.demo.task.name == task)
     assert len(result.pictures) == 2
     for path, images, side in zip(result.pictures, (1, demo['GRID_IMAGES']),
                                   (demo['HERO_PANEL_SIDE'], demo['PANEL_SIDE'])):
