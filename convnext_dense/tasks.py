@@ -42,7 +42,7 @@ class Task(abc.ABC):
     def init_model(self, cfg: Config):
         """The framework's model from ``cfg`` as its own ``init_*`` API builds it for inference
         (on CPU, eval mode, ``model.cfg`` set), with no checkpoint: ours are read by
-        :mod:`convnext_dense.checkpoint_loading`, not by the framework."""
+        :mod:`convnext_dense.checkpoint.loading`, not by the framework."""
 
     @abc.abstractmethod
     def num_classes(self, cfg: Config) -> int:

@@ -2,7 +2,7 @@
 
 mmdet's and mmseg's own model builders, inference functions and visualisers do the work; the
 config's task (:mod:`convnext_dense.tasks`) picks which. The checkpoint is read without running
-code from it (:mod:`convnext_dense.checkpoint_loading`) and must fit the model exactly: a model
+code from it (:mod:`convnext_dense.checkpoint.loading`) and must fit the model exactly: a model
 half loaded from another model's checkpoint is refused, never used. SyncBN layers (the paper
 heads use them) are turned into plain BatchNorm, since inference runs in one process.
 """
@@ -19,11 +19,11 @@ from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
-from ..checkpoint_loading import load_checkpoint
+from ..checkpoint import load_checkpoint
 from ..engine.config import load_config
 from ..engine.precision import set_tf32
 from ..errors import InputError
-from ..models.checkpoint import check_fit, unwrap_state_dict
+from ..checkpoint import check_fit, unwrap_state_dict
 from ..tasks import task_of
 from ..visualization.legend import add_legend
 

@@ -11,9 +11,9 @@ against that backbone first, and any missing / unexpected key is named.
 """
 import argparse
 
-from ..checkpoint_loading import load_checkpoint
+from ..checkpoint import load_checkpoint
 from ..models import ConvNeXt
-from ..models.checkpoint import (LAYOUTS, check_fit, convert_state_dict,
+from ..checkpoint import (LAYOUTS, check_fit, convert_state_dict,
                                               save_state_dict_atomically)
 from .common import add_trust_checkpoint, command_parser
 

@@ -22,7 +22,7 @@ from mmengine.runner import Runner
 
 from ..errors import ConfigError, InputError
 from ..tasks import task_of
-from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
+from ..checkpoint import check_checkpoint, latest_complete_checkpoint
 
 DEFAULT_COLLECTIVE_TIMEOUT_S = 600
 

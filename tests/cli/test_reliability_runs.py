@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from convnext_dense.engine.checkpoint_integrity import checkpoint_problem
+from convnext_dense.checkpoint.integrity import checkpoint_problem
 from processes import free_port, processes_in_session, wait_for
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ segmentation backbones.
 Parameter names follow the official ConvNeXt repository (``downsample_layers.i``,
 ``stages.i.b.{dwconv,norm,pwconv1,pwconv2,gamma,grn}``, ``norm{i}``), so the official layer-decay
 recipes and trained detector checkpoints name the same tensors here. Other layouts (timm,
-torchvision, mmpretrain) are converted by :mod:`convnext_dense.models.checkpoint`.
+torchvision, mmpretrain) are converted by :mod:`convnext_dense.checkpoint.layouts`.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -421,7 +421,7 @@ class ConvNeXt(BaseModule):
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
             prefix=None)`` loads weights of any layout :mod:`..checkpoint` reads, without
             running code (``trust=True`` to unpickle a file that needs more; see
-            :mod:`convnext_dense.checkpoint_loading`).
+            :mod:`convnext_dense.checkpoint.loading`).
 
     Shapes: input (N, in_channels, H, W); output ``tuple`` of (N, channels[i],
     H / (stem_patch_size * 2**i), W / ...) for i in ``out_indices`` (sizes rounded down by
@@ -550,7 +550,7 @@ class ConvNeXt(BaseModule):
         """Loads ``init_cfg``'s Pretrained checkpoint in any supported layout, else defers to
         mmengine's initialisers (the constructor has already applied the official init)."""
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            from ..checkpoint import load_pretrained_backbone
+            from ...checkpoint import load_pretrained_backbone
             load_pretrained_backbone(self, self.init_cfg['checkpoint'],
                                      prefix=self.init_cfg.get('prefix'),
                                      map_location=self.init_cfg.get('map_location', 'cpu'),

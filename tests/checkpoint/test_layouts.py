@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from convnext_dense.models import ConvNeXt
-from convnext_dense.models.checkpoint import (CONVERTERS, CheckpointMismatchError,
+from convnext_dense.checkpoint.layouts import (CONVERTERS, CheckpointMismatchError,
                                              convert_state_dict, export_state_dict)
 
 ATOL = 1e-5

@@ -15,12 +15,12 @@ import pytest
 import torch
 
 from convnext_dense.apis import Predictor
-from convnext_dense.checkpoint_loading import (UnreadableCheckpointError,
+from convnext_dense.checkpoint.loading import (UnreadableCheckpointError,
                                                UntrustedCheckpointError, cache_dir,
                                                load_checkpoint)
 from convnext_dense.models import ConvNeXt
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DET = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
 SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
 OFFICIAL_URL = 'https://dl.fbaipublicfiles.com/convnext/convnext_tiny_1k_224.pth'
@@ -228,7 +228,7 @@ def test_resume_from_a_checkpoint_without_a_training_state_is_named(runner_and_c
                                                                     tmp_path):
     """A released model (weights and meta, no epoch / iter): mmengine's KeyError 'epoch'
     before; a message hub whose history lengths disagree: mmengine's AssertionError."""
-    from convnext_dense.engine.checkpoint_integrity import CorruptCheckpointError
+    from convnext_dense.checkpoint.integrity import CorruptCheckpointError
     runner, checkpoint = runner_and_checkpoint
     released = dict(state_dict=checkpoint['state_dict'],
                     meta=dict(dataset_meta=checkpoint['meta']['dataset_meta']))
