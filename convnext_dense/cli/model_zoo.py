@@ -1,7 +1,9 @@
 """Regenerate the README's model-zoo table from the paper configs' published results.
 
-    convnext-dense model-zoo           # rewrite the table in README.md
-    convnext-dense model-zoo --check   # exit 1 if README.md is out of date
+    convnext-dense model-zoo           # rewrite the tables in README.md and docs/model_zoo.md
+    convnext-dense model-zoo --check   # exit 1 if either is out of date
+
+README.md gets one short table; docs/model_zoo.md the full ones (params, FLOPs, checkpoints).
 
 Each paper config (``configs/{mask_rcnn,cascade_mask_rcnn,upernet}{,_v2}/*.py``) states the
 published results of its recipe in ``model_zoo = dict(...)`` (None where the paper ran no such
@@ -24,6 +26,7 @@ PAPER_CONFIG_DIRS = ('mask_rcnn', 'cascade_mask_rcnn', 'upernet', 'mask_rcnn_v2'
 BEGIN, END = '<!-- model-zoo:begin -->', '<!-- model-zoo:end -->'
 DETECTION_HEADER = ('| method | backbone | pretrain | schedule | box AP | mask AP | params | '
                     'FLOPs | config | official checkpoint |\n|---|---|---|---|---|---|---|---|---|---|')
+COMPACT_HEADER = '| method | backbone | pretrain | published result | config |\n|---|---|---|---|---|'
 SEGMENTATION_HEADER = ('| method | backbone | pretrain | schedule | mIoU (ss / ms+flip) | params | '
                        'FLOPs | config | official checkpoint |\n|---|---|---|---|---|---|---|---|---|')
 
@@ -71,9 +74,10 @@ def _checkpoint(entry: dict) -> str:
 
 
 def _row(path: str, entry: dict) -> str:
+    """The full row: results, params, FLOPs, the config linked from the repository's root and
+    the official checkpoint."""
     relative = osp.join('convnext_dense', 'configs', osp.relpath(path, CONFIG_ROOT))
     link = f"[`{config_name(path)}`]({relative})"
-    checkpoint = _checkpoint(entry)
     common = [entry['method'], entry['backbone'], entry['pretrain'], entry['schedule']]
     if 'miou' in entry:
         single, multi = entry['miou']
@@ -84,7 +88,13 @@ def _row(path: str, entry: dict) -> str:
     else:
         results = [str(entry['box_ap']), str(entry['mask_ap'])]
     return '| ' + ' | '.join(common + results + [entry['params'], entry['flops'], link,
-                                                  checkpoint]) + ' |'
+                                                  _checkpoint(entry)]) + ' |'
+
+
+def _compact_row(path: str, entry: dict) -> str:
+    """The README's row: what was trained, its published results and the config's name."""
+    return '| ' + ' | '.join([entry['method'], entry['backbone'], entry['pretrain'],
+                              results_text(entry), f'`{config_name(path)}`']) + ' |'
 
 
 SIZE_ORDER = ('ConvNeXt-T', 'ConvNeXt-S', 'ConvNeXt-B', 'ConvNeXt-L', 'ConvNeXt-XL',
@@ -92,20 +102,30 @@ SIZE_ORDER = ('ConvNeXt-T', 'ConvNeXt-S', 'ConvNeXt-B', 'ConvNeXt-L', 'ConvNeXt-
               'ConvNeXt V2-B', 'ConvNeXt V2-L', 'ConvNeXt V2-H')
 
 
-def zoo_markdown() -> str:
-    """The two tables (COCO detection, ADE20K segmentation) as Markdown, smallest model first;
-    each config is linked from the repository's root."""
+def _sorted_entries():
+    """(path, entry) of every paper config, by family then size, smallest first."""
     entries = []
     for path in paper_configs():
         entry = zoo_entry(path)
         folder = osp.relpath(path, CONFIG_ROOT).split(osp.sep)[0]
         entries.append((PAPER_CONFIG_DIRS.index(folder),
                         SIZE_ORDER.index(entry['backbone']), entry['pretrain'], path, entry))
+    return [(path, entry) for *_, path, entry in sorted(entries)]
+
+
+def zoo_markdown() -> str:
+    """The two full tables (COCO detection, ADE20K segmentation) as Markdown."""
     detection, segmentation = [], []
-    for *_, path, entry in sorted(entries):
+    for path, entry in _sorted_entries():
         (segmentation if 'miou' in entry else detection).append(_row(path, entry))
     return '\n'.join(['**COCO (val2017)**', '', DETECTION_HEADER, *detection, '',
                       '**ADE20K (val)**', '', SEGMENTATION_HEADER, *segmentation])
+
+
+def compact_zoo_markdown() -> str:
+    """One short table of every paper config, for the README."""
+    rows = [_compact_row(path, entry) for path, entry in _sorted_entries()]
+    return '\n'.join([COMPACT_HEADER, *rows])
 
 
 def with_table(readme: str, table: str) -> str:
@@ -121,18 +141,26 @@ def main(argv=None) -> int:
     parser = command_parser('model-zoo', __doc__)
     parser.add_argument('--check', action='store_true', help='only check; exit 1 if stale')
     parser.add_argument('--readme', default='README.md', help="the repository's README")
+    parser.add_argument('--zoo-page', default=osp.join('docs', 'model_zoo.md'),
+                        help='the page with the full tables')
     args = parser.parse_args(argv)
-    with open(args.readme) as f:
-        current = f.read()
-    updated = with_table(current, zoo_markdown())
+    stale = []
+    for path, table in ((args.readme, compact_zoo_markdown()), (args.zoo_page, zoo_markdown())):
+        with open(path) as f:
+            current = f.read()
+        updated = with_table(current, table)
+        if updated == current:
+            continue
+        stale.append(path)
+        if not args.check:
+            with open(path, 'w') as f:
+                f.write(updated)
     if args.check:
-        if updated != current:
-            print(f'{args.readme}: model zoo table is out of date; run convnext-dense model-zoo')
-            return 1
-        print(f'{args.readme}: model zoo table is up to date')
-        return 0
-    with open(args.readme, 'w') as f:
-        f.write(updated)
-    print(f'{args.readme}: model zoo table written ({len(paper_configs())} configs)')
+        for path in stale:
+            print(f'{path}: model zoo table is out of date; run convnext-dense model-zoo')
+        if not stale:
+            print(f'{args.readme}, {args.zoo_page}: model zoo tables are up to date')
+        return 1 if stale else 0
+    print(f'{args.readme}, {args.zoo_page}: model zoo tables written '
+          f'({len(paper_configs())} configs; {len(stale)} file(s) changed)')
     return 0
-

@@ -146,7 +146,16 @@ def test_get_flops_of_convnext_t_matches_the_paper(tmp_path):
 
 def test_model_zoo_table_in_readme_is_up_to_date():
     from convnext_dense.cli import model_zoo
-    assert model_zoo.main(['--check', '--readme', str(REPO / 'README.md')]) == 0
+    assert model_zoo.main(['--check', '--readme', str(REPO / 'README.md'),
+                           '--zoo-page', str(REPO / 'docs/model_zoo.md')]) == 0
+
+
+def test_the_readme_is_a_front_door_and_its_links_resolve():
+    readme = (REPO / 'README.md').read_text()
+    assert len(readme.encode()) <= 20 * 1024
+    import re
+    for target in re.findall(r'\]\(((?:docs|convnext_dense)/[^)#]+)', readme):
+        assert (REPO / target).exists(), target
 
 
 def test_get_flops_of_non_square_inputs():
