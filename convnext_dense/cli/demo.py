@@ -11,16 +11,21 @@ The iterations default to the demo configs' schedules; ``--det-iters`` / ``--seg
 ``train_cfg.max_iters``, the cosine schedule's end and ``train_cfg.val_interval`` (a quarter).
 """
 import argparse
+import contextlib
+import os
 import os.path as osp
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 import mmcv
 from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
 
 from ..apis import Predictor
+from ..engine import launch
 from ..engine.config import CONFIG_ROOT, load_config
 from ..tasks import DETECTION, SEGMENTATION, Task
 from ..visualization import plot_log_curves
@@ -104,12 +109,60 @@ def schedule_options(config: str, iters: int) -> dict:
     return options
 
 
-def train(demo: Demo, work_dir: str, options: dict) -> int:
+class _ConsoleProgress(Hook):
+    """The demo's console while a model trains: one line that counts iterations (with the
+    loss), and the metrics after each validation; everything else goes to the run's log."""
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, demo: Demo, console: TextIO):
+        self.demo, self.console = demo, console
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if not self.console.isatty():  # a log file gets the validations only
+            return
+        loss = sum(float(v) for k, v in (outputs or {}).items() if 'loss' in k)
+        self.console.write(f'\r  iteration {runner.iter + 1}/{runner.max_iters}, '
+                           f'loss {loss:.3f}  ')
+        self.console.flush()
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        shown = ', '.join(f'{name} {formatted(metrics[key], key)}'
+                          for name, key in self.demo.metrics.items() if key in (metrics or {}))
+        start = '\r' if self.console.isatty() else ''
+        self.console.write(f'{start}  validated at iteration {runner.iter}: {shown}{" " * 20}\n')
+        self.console.flush()
+
+
+def _output_into(path: str):
+    """Python's stdout and stderr appended to ``path`` (pycocotools' notes, warnings)."""
+    stack = contextlib.ExitStack()
+    log = stack.enter_context(open(path, 'a'))
+    stack.enter_context(contextlib.redirect_stdout(log))
+    stack.enter_context(contextlib.redirect_stderr(log))
+    return stack
+
+
+def train(demo: Demo, work_dir: str, options: dict) -> Tuple[int, str]:
     """Trains the demo's config with ``options`` (``--cfg-options``) as ``convnext-dense train``
-    does; returns the number of iterations trained."""
+    does, showing only progress and metrics on the console (the log, pycocotools' notes and
+    warnings go to the run's log folder); returns the iterations trained and that folder."""
     args = train_command.parse_args([demo.config_path, '--work-dir', work_dir])
     args.cfg_options = options or None
-    return train_command.train(args).iter
+    cfg = train_command.build_config(args)
+    print(f'{demo.model} ({demo.name}):')
+    console = sys.stdout
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    staged = osp.join(cfg.work_dir, 'console.log')
+    # Built inside the redirection, the logger's console handler writes to the log too.
+    with _output_into(staged):
+        runner = launch.build_runner(cfg)
+        runner.register_hook(_ConsoleProgress(demo, console))
+        runner.train()
+    log = osp.join(runner.log_dir, 'console.log')
+    os.replace(staged, log)
+    print(f'  full log: {_shown(runner.log_dir)}')
+    return runner.iter, runner.log_dir
 
 
 def validation_set(predictor: Predictor):
@@ -176,7 +229,14 @@ def run_demo(demo: Demo, work_root: str, iters: Optional[int],
     work_dir = osp.join(work_root, demo.name)
     options = {**(schedule_options(demo.config_path, iters) if iters else {}),
                **(cfg_options or {})}
-    trained = train(demo, work_dir, options)
+    trained, log_dir = train(demo, work_dir, options)
+    with _output_into(osp.join(log_dir, 'console.log')):
+        return _evaluated(demo, work_root, work_dir, options, trained)
+
+
+def _evaluated(demo: Demo, work_root: str, work_dir: str, options: dict,
+               trained: int) -> DemoResult:
+    """The result of a trained demo run: its history, curves and pictures."""
     _, history = load_scalars(work_dir)
     checkpoint = osp.join(work_dir, f'iter_{trained}.pth')
     curves = osp.abspath(osp.join(work_root, f'{demo.task.name}_curves.png'))
