@@ -80,6 +80,7 @@ TOOL_PATHS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', sorted(TOOL_PATHS))
 def test_tools_refuse_a_crafted_url_and_name_it(server, path, tmp_path):
     base, _, marker, env = server

@@ -2,7 +2,9 @@
 configs: each case ends in one line ``error: ...`` naming the file, record or value at fault,
 exit status 2, and no traceback. (What the audits and checks find is unit-tested beside their
 modules; here the tools' end of it.)"""
-import importlib.util
+import contextlib
+import importlib
+import io
 import json
 import os
 import shutil
@@ -35,9 +37,19 @@ def here(toy_data, tmp_path) -> Path:
 
 
 def tool(cwd: Path, name: str, *args, env: dict = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / 'tools' / name), *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env=None if env is None else dict(os.environ, **env))
+    """``tools/<name> args`` run in ``cwd``: in this process, through the console's
+    ``run_tool`` (a traceback fails the test as it would the user's run), or, where the
+    environment is the subject (``env``), in a fresh process."""
+    if env is not None:
+        return subprocess.run([sys.executable, str(REPO / 'tools' / name), *map(str, args)],
+                              cwd=cwd, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, **env))
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        patch.chdir(cwd)
+        status = run_in_process(name, *args)
+    return subprocess.CompletedProcess(name, status, out.getvalue(), err.getvalue())
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -> str:
@@ -190,6 +202,7 @@ def test_infer_skips_unreadable_and_unresizable_images_and_keeps_colliding_names
     assert written == ['a_x_png.json', 'b_x_png.json', 'x_jpg.json']
 
 
+@pytest.mark.slow
 def test_infer_on_cuda_without_a_gpu_is_one_line(here, checkpoints):
     image = sorted((here / 'data/toy_coco/val').glob('*.png'))[0]
     no_gpu = dict(CUDA_VISIBLE_DEVICES='')  # as on a machine without one, GPU or not here
@@ -265,6 +278,7 @@ def test_a_huge_images_record_keeps_the_image_pixels_and_says_the_mask_scale(
         capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_generating_toy_data_says_where(tmp_path):
     script = ("from convnext_dense.datasets import ensure_toy_coco; "
               "ensure_toy_coco('data/toy', splits={'train': (2, 0)})")

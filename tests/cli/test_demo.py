@@ -9,6 +9,9 @@ import mmcv
 import numpy as np
 import pytest
 
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 VAL_IMAGES = 12  # of the 60, to keep the test's 8 validations short
 

@@ -1,9 +1,10 @@
-"""infer.py, plot_logs.py, print_config.py, get_flops.py and train.py --tensorboard on the demo
-configs, as a user runs them; outputs are decoded and checked, not just found."""
+"""infer, plot-logs, print-config, flops and train --tensorboard on the demo configs, as the
+console runs them (in-process: the process is not the subject here); outputs are decoded and
+checked, not just found."""
+import contextlib
+import io
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,11 @@ import pycocotools.mask as mask_utils
 import pytest
 import torch
 
+from convnext_dense import cli
+
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 DET = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
 SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
@@ -19,12 +25,18 @@ SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
 KEEP_ALL_BOXES = ['--cfg-options', 'model.test_cfg.rcnn.score_thr=0.0']
 
 
-def run(*args: str, cwd: Path, expect_ok: bool = True) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                            timeout=600)
-    output = result.stdout + result.stderr
-    assert (result.returncode == 0) == expect_ok, output[-4000:]
-    return output
+COMMANDS = {'train.py': 'train', 'infer.py': 'infer', 'plot_logs.py': 'plot-logs',
+            'print_config.py': 'print-config', 'get_flops.py': 'flops'}
+
+
+def run(tool: str, *args: str, cwd: Path, expect_ok: bool = True) -> str:
+    """``tool args`` as the console runs it (through ``run_tool``), in this process, in ``cwd``;
+    its stdout and stderr."""
+    out = io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = cli.run(COMMANDS[Path(tool).name], list(args))
+    assert (status == 0) == expect_ok, out.getvalue()[-4000:]
+    return out.getvalue()
 
 
 @pytest.fixture(scope='module')

@@ -15,6 +15,9 @@ import torch
 from convnext_dense.apis import Predictor
 from convnext_dense.errors import run_tool
 
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 SEG = REPO / 'configs/demo/upernet_convnext-atto_toy.py'
 DET = REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py'

@@ -61,6 +61,7 @@ def predictions(model, batch):
     return dict(seg_logits=sample.seg_logits.data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('family', sorted(FAMILIES))
 def test_same_weights_same_losses_and_predictions(family):
     ours_config, stock_config = FAMILIES[family]

@@ -36,6 +36,7 @@ def test_typos_in_cfg_options_are_named_with_suggestions(cfg, option, message):
         check_cfg_options(cfg, {option: 1})
 
 
+@pytest.mark.slow
 def test_every_shipped_config_passes_the_model_check():
     shipped = shipped_configs()
     assert len(shipped) >= 34 and not any('_base_' in path for path in shipped.values())
