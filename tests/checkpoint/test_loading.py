@@ -188,7 +188,9 @@ def demo_runner(tmp_path_factory):
     from convnext_dense.datasets import ensure_toy_coco
     from convnext_dense.engine.config import load_config
     from convnext_dense.engine.launch import build_runner
+    from mmengine.registry import DefaultScope
     root = tmp_path_factory.mktemp('demo_runner')
+    scopes = dict(DefaultScope._instance_dict)  # a Runner sets its scope for the whole process
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # the demo config reads data/toy_coco
         ensure_toy_coco('data/toy_coco')
@@ -200,6 +202,8 @@ def demo_runner(tmp_path_factory):
         runner = build_runner(cfg)
         runner.save_checkpoint(str(root), 'ours.pth', save_optimizer=False,
                                save_param_scheduler=False)
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(scopes)
     return runner, root / 'ours.pth'
 
 
