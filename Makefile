@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) tools/demo.py
+	PYTHONWARNINGS="ignore:pkg_resources is deprecated" $(VENV)/bin/convnext-dense demo
 
 # The slowest tests are listed at the end of each run; PYTEST_ARGS adds options (say, -x).
 PYTEST_ARGS ?=

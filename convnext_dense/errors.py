@@ -50,6 +50,13 @@ def one_line(error: BaseException) -> str:
     return message.splitlines()[0] if message else type(error).__name__
 
 
+def _say(line: str) -> None:
+    """``line`` on stderr in one write: ranks of one job share the stream, and print's two
+    writes (text, then newline) interleave when it is unbuffered."""
+    sys.stderr.write(f'{line}\n')
+    sys.stderr.flush()
+
+
 def run_tool(main: Callable[[Optional[Sequence[str]]], object],
              argv: Optional[Sequence[str]] = None) -> int:
     """Runs a tool's ``main(argv)``; an :class:`InputError` (or a missing file the user named)
@@ -59,17 +66,17 @@ def run_tool(main: Callable[[Optional[Sequence[str]]], object],
     try:
         status = main(argv)
     except (InputError, FileNotFoundError) as error:
-        print(f'error: {one_line(error)}', file=sys.stderr)
+        _say(f'error: {one_line(error)}')
         return INPUT_ERROR_STATUS
     except RuntimeError as error:
         from .engine.determinism import deterministic_op_error  # torch stays out of this module
         refusal = deterministic_op_error(error)
         if refusal is None:
             raise
-        print(f'error: {refusal}', file=sys.stderr)
+        _say(f'error: {refusal}')
         return INPUT_ERROR_STATUS
     except RunStopped as stop:
-        print(f'stopped: {stop}', file=sys.stderr)
+        _say(f'stopped: {stop}')
         return stop.status
     return status if isinstance(status, int) else 0
 

@@ -19,7 +19,7 @@ from .deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
 from .engine.hooks import ALL_HOOKS
 from .engine.optim import ConvNeXtLayerDecayOptimizerConstructor
 from .engine.runner import SafeLoadingRunner
-from .fileio import register_atomic_backend
+from .checkpoint import register_atomic_backend
 from .models import ConvNeXt
 
 ALL_SCOPES = (mmengine.registry, mmdet.registry, mmseg.registry)

@@ -3,12 +3,13 @@ in one place. A config's ``default_scope`` names its task (:func:`task_of`).
 
 Each :class:`Task` knows its registry scope, how its framework builds a model from a config and
 checkpoint and runs inference on one image, how results are dumped and drawn by the test tool,
-how a prediction becomes JSON, and how to make a synthetic training batch for benchmarks.
+how a prediction becomes JSON (and a label map), how to make a synthetic training batch for
+benchmarks, and how its model is exported to ONNX and run in ONNX Runtime.
 """
 import abc
 import importlib
 import os.path as osp
-from typing import Any, Dict, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -22,6 +23,16 @@ class Task(abc.ABC):
     name: str
     scope: str
     result_dump_metric: str
+    # The registered model type that runs an exported ONNX file in ONNX Runtime.
+    onnxruntime_model_type: str
+    # Post-processing constants an exported file records beside its graph: name -> JSON types.
+    export_constants: Dict[str, Tuple[type, ...]]
+    # Whether predictions carry one full-image mask per instance (their memory grows with it).
+    predicts_instance_masks: bool = False
+    # Whether a picture of a prediction needs a legend of the classes shown (colour maps do).
+    pictures_need_legend: bool = False
+    # Legend entries for what a picture shows but the metrics do not score.
+    unscored_legend_entries: List[Tuple[str, Tuple[int, int, int]]] = []
 
     def registry(self, name: str):
         """The framework's registry called ``name`` (``'MODELS'``, ``'DATASETS'``, ...)."""
@@ -31,7 +42,7 @@ class Task(abc.ABC):
     def init_model(self, cfg: Config):
         """The framework's model from ``cfg`` as its own ``init_*`` API builds it for inference
         (on CPU, eval mode, ``model.cfg`` set), with no checkpoint: ours are read by
-        :mod:`convnext_dense.checkpoint_loading`, not by the framework."""
+        :mod:`convnext_dense.checkpoint.loading`, not by the framework."""
 
     @abc.abstractmethod
     def num_classes(self, cfg: Config) -> int:
@@ -59,12 +70,32 @@ class Task(abc.ABC):
                         seed: int) -> Dict[str, Any]:
         """Random uint8 images with random ground truth, as the data loader would give them."""
 
+    @abc.abstractmethod
+    def export_constant_values(self, cfg: Config) -> Dict[str, Any]:
+        """The values of :attr:`export_constants` in ``cfg``."""
+
+    @abc.abstractmethod
+    def export_graph(self, model, fixed_size: bool):
+        """The exportable ``nn.Module`` of the framework's ``model`` (eval mode, CPU)."""
+
+    def onnxruntime_model(self, cfg: Config, onnx_file: str) -> dict:
+        """The model config that runs ``onnx_file`` in ONNX Runtime in place of ``cfg``'s."""
+        return dict(type=self.onnxruntime_model_type, onnx_file=onnx_file,
+                    num_classes=self.num_classes(cfg))
+
+    def label_map(self, sample: BaseDataElement) -> Optional[np.ndarray]:
+        """The class index of every pixel, (H, W), for tasks that predict one; else None."""
+        return None
+
     def __repr__(self) -> str:
         return f'<Task {self.name} ({self.scope})>'
 
 
 class DetectionTask(Task):
     name, scope, result_dump_metric = 'detection', 'mmdet', 'DumpDetResults'
+    onnxruntime_model_type = 'OnnxRuntimeDetector'
+    export_constants = {'mask_thr_binary': (int, float)}
+    predicts_instance_masks = True
 
     def num_classes(self, cfg):
         head = cfg.model.roi_head.bbox_head
@@ -93,9 +124,26 @@ class DetectionTask(Task):
         return demo_mm_inputs(batch_size, (3, height, width), num_classes=num_classes,
                               with_mask=True)
 
+    def export_constant_values(self, cfg):
+        return {'mask_thr_binary': float(cfg.model.test_cfg.rcnn.mask_thr_binary)}
+
+    def export_graph(self, model, fixed_size):
+        from .deploy.detector_graph import TwoStageDetectorGraph
+        from .errors import InputError
+        if not (hasattr(model, 'rpn_head') and getattr(model, 'roi_head', None) is not None
+                and model.roi_head.with_mask):
+            raise InputError(f'{type(model).__name__}: only two-stage detectors with an RPN '
+                             f'and a mask head (Mask R-CNN, Cascade Mask R-CNN) export.')
+        return TwoStageDetectorGraph(model)
+
 
 class SegmentationTask(Task):
     name, scope, result_dump_metric = 'segmentation', 'mmseg', 'DumpResults'
+    onnxruntime_model_type = 'OnnxRuntimeSegmentor'
+    export_constants = {'align_corners': (bool, )}
+    pictures_need_legend = True
+    # mmseg's visualiser leaves ignored pixels unlit.
+    unscored_legend_entries = [('unlabelled (not scored)', (0, 0, 0))]
 
     def num_classes(self, cfg):
         return cfg.model.decode_head.num_classes
@@ -131,6 +179,16 @@ class SegmentationTask(Task):
             samples.append(sample)
         return dict(inputs=inputs, data_samples=samples)
 
+    def export_constant_values(self, cfg):
+        return {'align_corners': bool(cfg.model.decode_head.get('align_corners', False))}
+
+    def export_graph(self, model, fixed_size):
+        from .deploy.segmentor_graph import SegmentorGraph
+        return SegmentorGraph(model, fixed_size=fixed_size)
+
+    def label_map(self, sample):
+        return sample.pred_sem_seg.data[0].cpu().numpy()
+
 
 def _visualization_hook(cfg: Config) -> dict:
     hook = cfg.default_hooks.get('visualization')
@@ -143,6 +201,7 @@ def _visualization_hook(cfg: Config) -> dict:
 DETECTION = DetectionTask()
 SEGMENTATION = SegmentationTask()
 TASKS = {task.scope: task for task in (DETECTION, SEGMENTATION)}
+TASKS_BY_NAME = {task.name: task for task in TASKS.values()}
 
 
 def task_of(cfg: Config) -> Task:

@@ -28,12 +28,21 @@ def _isolated_visualizers():
         cls._instance_dict.update(saved.get(cls, {}))
 
 
+_SCOPES_AT_START = dict(DefaultScope._instance_dict)
+
+
+def _reset_default_scopes() -> None:
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(_SCOPES_AT_START)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_default_scope():
     """mmengine keeps the last default scope globally (a Runner or init_default_scope sets it);
-    restore it so one test's scope does not decide where another's registry builds."""
-    saved = dict(DefaultScope._instance_dict)
+    each test starts and ends with the scopes the session started with, so neither another
+    test's scope nor one a module-scoped fixture's Runner set decides where its registry
+    builds."""
+    _reset_default_scopes()
     torch.manual_seed(0)
     yield
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(saved)
+    _reset_default_scopes()

@@ -1,55 +1,7 @@
-"""Converts a ConvNeXt checkpoint of any layout we read to ours (official, FCMAE, timm, ...).
-
-    python tools/convert_checkpoint.py SRC DST [--layout auto] [--prefix backbone.]
-                                       [--arch tiny [--use-grn] [--no-layer-scale]]
-
-Layouts: official, FCMAE (V2 pre-training), timm, torchvision, mmpretrain, Hugging Face. SRC is
-a path or URL, read without running code from it unless --trust-checkpoint. DST gets
-``{'state_dict': ..., 'meta': {...}}`` (written atomically), loadable with
-``init_cfg=dict(type='Pretrained', checkpoint=DST)``. With ``--arch`` the result is checked
-against that backbone first, and any missing / unexpected key is named.
-"""
-import argparse
+"""`convnext-dense convert` (convnext_dense/cli), kept here for the mmdet / mmseg habit."""
 import sys
 
-import convnext_dense  # noqa: F401  (op backend, registries)
-from convnext_dense.checkpoint_loading import load_checkpoint
-from convnext_dense.errors import run_tool
-from convnext_dense.models import ConvNeXt
-from convnext_dense.models.checkpoint import (LAYOUTS, check_fit, convert_state_dict,
-                                              save_state_dict_atomically)
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='checkpoint path or URL')
-    parser.add_argument('dst', help='output path (.pth)')
-    parser.add_argument('--layout', default='auto', choices=('auto', ) + LAYOUTS)
-    parser.add_argument('--prefix', default=None,
-                        help="key prefix of the backbone (default: 'backbone.' if present)")
-    parser.add_argument('--arch', default=None, help='check the result against this arch')
-    parser.add_argument('--use-grn', action='store_true', help='ConvNeXt V2 (with --arch)')
-    parser.add_argument('--no-layer-scale', action='store_true',
-                        help='layer_scale_init_value=0, as V2 (with --arch)')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='unpickle SRC fully even if it needs more than tensors (can run '
-                        'code: only for files from a source you trust)')
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    checkpoint = load_checkpoint(args.src, trust=args.trust_checkpoint)
-    layout = None if args.layout == 'auto' else args.layout
-    state, layout = convert_state_dict(checkpoint, args.prefix, layout, source=args.src)
-    if args.arch:
-        model = ConvNeXt(arch=args.arch, use_grn=args.use_grn,
-                         layer_scale_init_value=0.0 if args.no_layer_scale else 1e-6)
-        check_fit(model, state, args.src, allowed_missing=r'^norm\d\.')
-    save_state_dict_atomically(state, args.dst, meta=dict(source=args.src, layout=layout))
-    print(f'{args.src} ({layout} layout, {len(state)} tensors) -> {args.dst}')
-    return 0
-
+from convnext_dense.cli import run
 
 if __name__ == '__main__':
-    sys.exit(run_tool(main))
+    sys.exit(run('convert', sys.argv[1:]))

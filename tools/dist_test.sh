@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Distributed test over torchrun: tools/dist_test.sh CONFIG CHECKPOINT NGPUS [args for tools/test.py]
+# Distributed test over torchrun: tools/dist_test.sh CONFIG CHECKPOINT NGPUS [args for convnext-dense test]
 # Without CUDA it runs NGPUS CPU processes with gloo. NNODES, NODE_RANK, MASTER_ADDR, PORT
 # and PYTHON may be set in the environment.
 set -euo pipefail
@@ -12,4 +12,4 @@ exec "$PYTHON" -m torch.distributed.run \
     --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
     --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" \
     --nproc_per_node="$NGPUS" \
-    "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+    -m convnext_dense test "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

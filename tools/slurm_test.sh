@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Test under Slurm (the form of mmdet's / mmseg's script):
-#   [GPUS=8] tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [args for tools/test.py]
+#   [GPUS=8] tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [args for convnext-dense test]
 # GPUS (default 8), GPUS_PER_NODE (8, or GPUS if fewer), CPUS_PER_TASK (5), SRUN_ARGS and PYTHON
 # may be set in the environment.
 set -euo pipefail
@@ -18,4 +18,4 @@ PYTHON=${PYTHON:-python}
 exec srun -p "$PARTITION" --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" \
     --ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 $SRUN_ARGS \
-    "$PYTHON" -u "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" --launcher=slurm "$@"
+    "$PYTHON" -u -m convnext_dense test "$CONFIG" "$CHECKPOINT" --launcher=slurm "$@"

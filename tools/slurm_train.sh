@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train under Slurm (the form of mmdet's / mmseg's script):
 #   [GPUS=16] [GPUS_PER_NODE=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args]
-# [args] go to tools/train.py. GPUS (default 8), GPUS_PER_NODE (8, or GPUS if fewer),
+# [args] go to convnext-dense train. GPUS (default 8), GPUS_PER_NODE (8, or GPUS if fewer),
 # CPUS_PER_TASK (5), SRUN_ARGS (more srun options, e.g. "--quotatype=auto") and PYTHON may be set
 # in the environment. One task per GPU; srun signals every task on preemption or scancel, and
 # every rank then checkpoints the same iteration and exits 143: submit with sbatch --requeue and
@@ -21,4 +21,4 @@ PYTHON=${PYTHON:-python}
 exec srun -p "$PARTITION" --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" \
     --ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 $SRUN_ARGS \
-    "$PYTHON" -u "$(dirname "$0")/train.py" "$CONFIG" --work-dir="$WORK_DIR" --launcher=slurm "$@"
+    "$PYTHON" -u -m convnext_dense train "$CONFIG" --work-dir="$WORK_DIR" --launcher=slurm "$@"

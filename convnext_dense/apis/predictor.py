@@ -2,7 +2,7 @@
 
 mmdet's and mmseg's own model builders, inference functions and visualisers do the work; the
 config's task (:mod:`convnext_dense.tasks`) picks which. The checkpoint is read without running
-code from it (:mod:`convnext_dense.checkpoint_loading`) and must fit the model exactly: a model
+code from it (:mod:`convnext_dense.checkpoint.loading`) and must fit the model exactly: a model
 half loaded from another model's checkpoint is refused, never used. SyncBN layers (the paper
 heads use them) are turned into plain BatchNorm, since inference runs in one process.
 """
@@ -19,12 +19,12 @@ from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
-from ..checkpoint_loading import load_checkpoint
+from ..checkpoint import load_checkpoint
 from ..engine.config import load_config
 from ..engine.precision import set_tf32
 from ..errors import InputError
-from ..models.checkpoint import check_fit, unwrap_state_dict
-from ..tasks import SEGMENTATION, task_of
+from ..checkpoint import check_fit, unwrap_state_dict
+from ..tasks import task_of
 from ..visualization.legend import add_legend
 
 
@@ -81,11 +81,9 @@ class Predictor:
 
     def _onnxruntime_model(self, cfg: Config, onnx_file: str, device: str):
         """A file from ``tools/export.py``, run by ONNX Runtime (CPU)."""
-        from ..deploy import OnnxRuntimeDetector, OnnxRuntimeSegmentor
         if device != 'cpu':
             raise InputError(f'{onnx_file}: ONNX models run on the CPU here; use --device cpu.')
-        model = (OnnxRuntimeSegmentor if self.task is SEGMENTATION else OnnxRuntimeDetector)(
-            onnx_file, num_classes=self.task.num_classes(cfg))
+        model = self.task.registry('MODELS').build(self.task.onnxruntime_model(cfg, onnx_file))
         model.cfg = cfg
         return model
 
@@ -132,7 +130,7 @@ class Predictor:
         ``draw_gt`` and ``sample`` carries it; returns the RGB picture."""
         rgb = mmcv.imread(image, channel_order='rgb') if isinstance(image, str) else image[..., ::-1]
         picture = self._draw(rgb, sample, score_thr, draw_gt=draw_gt, draw_pred=True)
-        if self.task is SEGMENTATION:
+        if self.task.pictures_need_legend:
             picture = add_legend(picture, self._legend_entries(sample, draw_gt))
         mmcv.imwrite(picture[..., ::-1], out_file)
         return picture

@@ -35,7 +35,7 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..engine.config import CONFIG_ROOT
 
 # Published figures the GPU figures are read against (source in each entry).
 ANCHORS = {
@@ -46,20 +46,20 @@ ANCHORS = {
 }
 DTYPE_OF = dict(fp32=torch.float32, fp16=torch.float16, bf16=torch.bfloat16)
 ROI_ERROR_BOUND = 2e-2  # relative to float64: a few times a bf16 output's rounding
-DEMO = osp.join(REPO, 'configs/demo/mask-rcnn_convnext-atto_toy.py')
+DEMO = osp.join(CONFIG_ROOT, 'demo/mask-rcnn_convnext-atto_toy.py')
 PAPER_CONFIGS = {
-    'mask-rcnn': (osp.join(REPO, 'configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py'),
+    'mask-rcnn': (osp.join(CONFIG_ROOT, 'mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py'),
                   'mmdet::convnext/mask-rcnn_convnext-t-p4-w7_fpn_amp-ms-crop-3x_coco.py'),
     'cascade-mask-rcnn': (
-        osp.join(REPO, 'configs/cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.py'),
+        osp.join(CONFIG_ROOT, 'cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.py'),
         'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py'),
-    'upernet': (osp.join(REPO, 'configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py'),
+    'upernet': (osp.join(CONFIG_ROOT, 'upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py'),
                 'mmseg::convnext/convnext-tiny_upernet_8xb2-amp-160k_ade20k-512x512.py'),
 }
 DEMO_CONFIGS = {
     'mask-rcnn': (DEMO, ),
-    'cascade-mask-rcnn': (osp.join(REPO, 'configs/demo/cascade-mask-rcnn_convnext-atto_toy.py'), ),
-    'upernet': (osp.join(REPO, 'configs/demo/upernet_convnext-atto_toy.py'), ),
+    'cascade-mask-rcnn': (osp.join(CONFIG_ROOT, 'demo/cascade-mask-rcnn_convnext-atto_toy.py'), ),
+    'upernet': (osp.join(CONFIG_ROOT, 'demo/upernet_convnext-atto_toy.py'), ),
 }
 
 
@@ -196,7 +196,7 @@ def check_resume(device: str, sizes: Sizes, work: str):
                'default_hooks.checkpoint.max_keep_ckpts=-1']
 
     def train(name: str, *more: str) -> list:
-        return [sys.executable, osp.join(REPO, 'tools/train.py'), DEMO, '--work-dir',
+        return [sys.executable, '-m', 'convnext_dense', 'train', DEMO, '--work-dir',
                 osp.join(work, name), *more, *options]
 
     env = dict(os.environ, PYTHONUNBUFFERED='1')

@@ -6,7 +6,7 @@ official dense-prediction backbone). timm and torchvision have no such output no
 wrappers add them with the library's own ``LayerNorm2d``; mmpretrain has them.
 
 Weights: ours is built with seeded random weights; every peer receives them through
-:func:`convnext_dense.models.checkpoint.export_state_dict` (our converters, run backwards).
+:func:`convnext_dense.checkpoint.export_state_dict` (our converters, run backwards).
 """
 from typing import Callable, Dict, Tuple
 
@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models.backbones.convnext import ConvNeXt, resolve_arch
-from ..models.checkpoint import export_state_dict
+from ..checkpoint import export_state_dict
 
 OUT_NORM_PREFIX = 'norm'
 

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 from mmengine.config import Config
 
 from ..errors import InputError
-from ..tasks import DETECTION, SEGMENTATION, Task
+from ..tasks import TASKS_BY_NAME, Task
 
 METADATA_KEY = 'convnext_dense'
 
@@ -20,10 +20,7 @@ def export_metadata(cfg: Config, task: Task, dataset_meta: dict, shape: Sequence
                     palette=[list(c) for c in dataset_meta['palette']],
                     input=dict(layout='NCHW', channels='as loaded (BGR)', range='0-255',
                                shape=None if dynamic else list(shape)))
-    if task is DETECTION:
-        metadata['mask_thr_binary'] = float(cfg.model.test_cfg.rcnn.mask_thr_binary)
-    else:
-        metadata['align_corners'] = bool(cfg.model.decode_head.get('align_corners', False))
+    metadata.update(task.export_constant_values(cfg))
     return metadata
 
 
@@ -59,8 +56,8 @@ def _problem(metadata) -> Optional[str]:
     if not isinstance(metadata, dict):
         return f'a {type(metadata).__name__}, not an object'
     task, classes, palette = (metadata.get(k) for k in ('task', 'classes', 'palette'))
-    if task not in (DETECTION.name, SEGMENTATION.name):
-        return f'task {task!r} is neither {DETECTION.name!r} nor {SEGMENTATION.name!r}'
+    if task not in TASKS_BY_NAME:
+        return f'task {task!r} is neither {" nor ".join(map(repr, TASKS_BY_NAME))}'
     if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
         return 'classes is not a non-empty list of names'
     if not (isinstance(palette, list) and len(palette) == len(classes) and all(
@@ -73,10 +70,9 @@ def _problem(metadata) -> Optional[str]:
     if shape is not None and not (isinstance(shape, list) and len(shape) == 2 and all(
             type(v) is int and v > 0 for v in shape)):
         return f'input.shape {shape!r} is not null or [height, width]'
-    if task == DETECTION.name and not isinstance(metadata.get('mask_thr_binary'), (int, float)):
-        return 'mask_thr_binary is missing'
-    if task == SEGMENTATION.name and not isinstance(metadata.get('align_corners'), bool):
-        return 'align_corners is missing'
+    for name, types in TASKS_BY_NAME[task].export_constants.items():
+        if not isinstance(metadata.get(name), types):
+            return f'{name} is missing'
     return None
 
 

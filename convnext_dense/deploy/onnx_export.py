@@ -8,10 +8,9 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..tasks import DETECTION, Task
+from ..tasks import Task
 from .detector_graph import TwoStageDetectorGraph
 from .metadata import write_metadata
-from .segmentor_graph import SegmentorGraph
 
 STANDARD_DOMAINS = ('', 'ai.onnx')
 # LayerNormalization is an ONNX operator from opset 17; RoiAlign matches mmcv's aligned=True from
@@ -53,15 +52,7 @@ def check_export_memory(shape: Tuple[int, int]) -> None:
 def export_graph(model: nn.Module, task: Task, fixed_size: bool) -> nn.Module:
     """The exportable graph of an mmdet two-stage detector with masks or an mmseg
     ``EncoderDecoder`` (eval mode, on CPU)."""
-    if task is DETECTION:
-        if not (hasattr(model, 'rpn_head') and getattr(model, 'roi_head', None) is not None
-                and model.roi_head.with_mask):
-            raise InputError(f'{type(model).__name__}: only two-stage detectors with an RPN '
-                             f'and a mask head (Mask R-CNN, Cascade Mask R-CNN) export.')
-        graph = TwoStageDetectorGraph(model)
-    else:
-        graph = SegmentorGraph(model, fixed_size=fixed_size)
-    return graph.eval()
+    return task.export_graph(model, fixed_size).eval()
 
 
 def dynamic_axes(graph: nn.Module) -> dict:

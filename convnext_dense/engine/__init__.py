@@ -1,6 +1,5 @@
 """Training-run machinery, by role: ``config`` (the one config loader and its checks),
 ``hooks`` (declared in our runtime configs), ``optim`` (layer-wise lr decay), ``launch``
 (command-line flags -> config keys), ``runner`` (the Runner that reads checkpoints safely),
-``precision`` (TF32), ``checkpoint_integrity`` (which checkpoint a resume may use),
-``dataset_wrappers`` (the walk to the datasets inside wrappers), ``distributed`` (decisions
+``precision`` (TF32), ``dataset_wrappers`` (the walk to the datasets inside wrappers), ``distributed`` (decisions
 every rank shares)."""

@@ -14,8 +14,9 @@ import importlib
 import inspect
 import json
 import logging
+import os
 import os.path as osp
-from typing import Any, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -254,14 +255,47 @@ def _syntax_error_location(path: str) -> Optional[str]:
 
 
 CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')
+# The configs this package ships (package data): found by path, or by name from anywhere.
+CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')
+
+
+def config_name(path: str) -> str:
+    """The name a config is called by: its file name without the suffix."""
+    return osp.splitext(osp.basename(path))[0]
+
+
+def shipped_configs() -> Dict[str, str]:
+    """Name -> path of every config the package ships, bases (``_base_``) left out."""
+    found = {}
+    for folder, subfolders, files in os.walk(CONFIG_ROOT):
+        subfolders[:] = sorted(d for d in subfolders if d != '_base_')
+        for file in sorted(files):
+            if file.endswith('.py'):
+                found[config_name(file)] = osp.join(folder, file)
+    return found
+
+
+def _shipped_config(path: str) -> str:
+    """The shipped config called ``path`` (a name, with or without ``.py``), or
+    :class:`ConfigError` naming the nearest names."""
+    shipped = shipped_configs()
+    name = config_name(path)
+    if name in shipped:
+        return shipped[name]
+    raise ConfigError(f'{path}: no such file, and no shipped config of that name'
+                      f'{_suggest(name, shipped)} (`convnext-dense configs` lists them).')
 
 
 def config_file(path: str) -> str:
-    """``path``, or for ``package::relative/path.py`` (as in mmengine's ``_base_``), that config
-    as the package ships it (e.g. ``mmdet::convnext/...`` is mmdet's own ConvNeXt config),
-    which must lie inside the package's configs: a ``.py`` config is executed when read."""
+    """``path``; a config's name (``mask-rcnn_convnext-t_fpn_3x_coco``) where no such file
+    exists: the config this package ships under that name; or, for ``package::relative/path.py``
+    (as in mmengine's ``_base_``), that config as the package ships it (e.g.
+    ``mmdet::convnext/...`` is mmdet's own ConvNeXt config), which must lie inside the package's
+    configs: a ``.py`` config is executed when read."""
     if '::' not in path:
-        return path
+        if osp.exists(path) or osp.sep in path or osp.splitext(path)[1] not in ('', '.py'):
+            return path
+        return _shipped_config(path)
     package, relative = path.split('::', 1)
     if not package:
         raise ConfigError(f'{path}: no package before "::"; name one, e.g. '

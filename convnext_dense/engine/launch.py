@@ -1,4 +1,4 @@
-"""Maps the command-line flags of ``tools/train.py`` and ``tools/test.py`` to config keys.
+"""Maps the command-line flags of the ``train`` and ``test`` commands to config keys.
 
 Nothing here adds behaviour a config does not show: what every run does (hooks, robust image
 loading, atomic checkpoints) is declared in the configs' runtime bases, and each flag sets the
@@ -6,7 +6,6 @@ config key it names. What differs between detection and segmentation (result dum
 visualisation) is the config's task's (:mod:`convnext_dense.tasks`). Distributed runs on
 CPU-only machines (gloo) are prepared here too.
 """
-import argparse
 import datetime
 import os
 import os.path as osp
@@ -16,44 +15,16 @@ from typing import Optional
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..errors import ConfigError, InputError
 from ..tasks import task_of
-from . import config as config_loader
-from .checkpoint_integrity import check_checkpoint, latest_complete_checkpoint
+from ..checkpoint import check_checkpoint, latest_complete_checkpoint
 
 DEFAULT_COLLECTIVE_TIMEOUT_S = 600
-
-
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--trust-checkpoint`` and the launcher arguments of
-    both tools."""
-    parser.add_argument('--work-dir', help='where logs, checkpoints and results go')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_cfg.max_iters=100')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='sets trust_checkpoint=True: unpickle the checkpoint (load_from, '
-                        'resume, test) fully even if it needs more than tensors, which can run '
-                        'code: only for files from a source you trust')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def load_config(args: argparse.Namespace) -> Config:
-    """The config of ``args.config`` (:func:`..config.load_config`: ``--cfg-options`` and the
-    config-time checks), with the launcher, ``--trust-checkpoint`` and work dir applied."""
-    cfg = config_loader.load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.trust_checkpoint:
-        cfg.trust_checkpoint = True
-    set_work_dir(cfg, args.config, args.work_dir)
-    check_work_dir(cfg.work_dir)
-    return cfg
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -199,10 +170,7 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
 def use_onnx_model(cfg: Config, onnx_file: str) -> None:
     """Tests ``onnx_file`` (from ``tools/export.py``) in ONNX Runtime instead of the config's
     PyTorch model: the dataloader, evaluator and hooks stay the config's."""
-    task = task_of(cfg)
-    model_type = {'detection': 'OnnxRuntimeDetector',
-                  'segmentation': 'OnnxRuntimeSegmentor'}[task.name]
-    cfg.model = dict(type=model_type, onnx_file=onnx_file, num_classes=task.num_classes(cfg))
+    cfg.model = task_of(cfg).onnxruntime_model(cfg, onnx_file)
     cfg.load_from = None
 
 

@@ -4,7 +4,7 @@ build it too.
 
 mmengine reads ``load_from`` / resume checkpoints given as URLs through torch.hub, which
 unpickles them fully: a crafted file runs code. This Runner reads them, local or remote, with
-:func:`~convnext_dense.checkpoint_loading.load_checkpoint` (``weights_only``); the config key
+:func:`~convnext_dense.checkpoint.load_checkpoint` (``weights_only``); the config key
 ``trust_checkpoint = True`` (``--trust-checkpoint``) is the user's explicit opt-in to full
 unpickling.
 
@@ -20,8 +20,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from ..checkpoint_loading import load_checkpoint
-from .checkpoint_integrity import check_resumable
+from ..checkpoint import check_resumable, load_checkpoint
 from .hooks.stop_on_signal import leave_stop_signals_to_the_main_process
 from .precision import set_tf32
 
@@ -49,7 +48,7 @@ class SafeLoadingRunner(Runner):
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         """mmengine's resume, from a checkpoint that holds a training state
-        (:func:`~.checkpoint_integrity.check_resumable`, before anything reads it)."""
+        (:func:`~convnext_dense.checkpoint.check_resumable`, before anything reads it)."""
         self._resuming = True
         try:
             super().resume(filename, *args, **kwargs)

@@ -38,6 +38,7 @@ def image(tmp_path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(CASES))
 def test_predicts_and_draws(config, image, tmp_path):
     scope, classes = CASES[config]

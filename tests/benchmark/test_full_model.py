@@ -6,6 +6,7 @@ from convnext_dense.benchmark import ModelBenchmarkSettings, run_model_benchmark
 DEMO = 'configs/demo/{}_convnext-atto_toy.py'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('mode', ['infer', 'train'])
 def test_detector_and_segmentor_side_by_side(mode):
     # Batch 2: UperNet's pyramid pooling has a BatchNorm over 1 x 1 maps in training.

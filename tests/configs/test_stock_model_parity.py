@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from convnext_dense.benchmark.full_model import build_model_from_config, synthetic_batch
-from convnext_dense.models import convert_state_dict
+from convnext_dense.checkpoint import convert_state_dict
 
 FAMILIES = {
     'mask-rcnn': ('configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py',
@@ -61,6 +61,7 @@ def predictions(model, batch):
     return dict(seg_logits=sample.seg_logits.data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('family', sorted(FAMILIES))
 def test_same_weights_same_losses_and_predictions(family):
     ours_config, stock_config = FAMILIES[family]

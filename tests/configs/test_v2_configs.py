@@ -69,6 +69,7 @@ def test_every_v2_config_is_in_the_table():
     assert found == set(V2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(V2))
 def test_recipe_and_published_result(config):
     arch, drop_path, lr, decay, num_layers, weights, result = V2[config]
@@ -118,6 +119,7 @@ def with_atto_backbone(cfg: Config) -> Config:
     return cfg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', sorted(V2))
 def test_trains_one_step_with_an_atto_backbone(config):
     cfg = with_atto_backbone(load(config))

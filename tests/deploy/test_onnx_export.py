@@ -87,6 +87,7 @@ def assert_same_detections(expected: InstanceData, found: InstanceData):
     assert expected.masks.flatten(1).max(1).values.gt(128).any()  # some mask above 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
 @pytest.mark.parametrize('name', CONFIGS)
 def test_exported_model_gives_the_frameworks_predictions(name, v2, tmp_path):
@@ -115,6 +116,7 @@ def test_exported_model_gives_the_frameworks_predictions(name, v2, tmp_path):
                 assert len(expected.pred_sem_seg.data.unique()) > 1  # not one class everywhere
 
 
+@pytest.mark.slow
 def test_sliding_window_segmentation_exports_for_its_size(tmp_path):
     predictor = trained_predictor('upernet', v2=False)
     predictor.model.test_cfg = ConfigDict(mode='slide', crop_size=(96, 96), stride=(64, 64))

@@ -6,8 +6,9 @@ import os
 import pytest
 from mmengine.config import Config
 
-from convnext_dense.engine.config import (ConfigError, DatasetError, check_annotation_files,
-                                          check_cfg_options, check_model_config, config_file)
+from convnext_dense.engine.config import (CONFIG_ROOT, ConfigError, DatasetError,
+                                          check_annotation_files, check_cfg_options,
+                                          check_model_config, config_file, shipped_configs)
 
 DEMO = 'configs/demo/mask-rcnn_convnext-atto_toy.py'
 
@@ -35,11 +36,12 @@ def test_typos_in_cfg_options_are_named_with_suggestions(cfg, option, message):
         check_cfg_options(cfg, {option: 1})
 
 
+@pytest.mark.slow
 def test_every_shipped_config_passes_the_model_check():
-    import glob
-    for path in glob.glob('configs/*/*.py'):
-        if '_base_' not in path:
-            check_model_config(Config.fromfile(path))
+    shipped = shipped_configs()
+    assert len(shipped) >= 34 and not any('_base_' in path for path in shipped.values())
+    for path in shipped.values():
+        check_model_config(Config.fromfile(path))
 
 
 def test_unknown_model_type_and_argument_are_named(cfg):
@@ -84,3 +86,20 @@ def test_package_configs_are_found_where_the_package_ships_them():
         config_file('mmdet::convnext/nope.py')
     with pytest.raises(ConfigError, match="package 'no_such_package' is not installed"):
         config_file('no_such_package::x.py')
+
+
+def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no configs/ folder here, as for a user who pip-installed
+    expected = os.path.join(CONFIG_ROOT, 'mask_rcnn', 'mask-rcnn_convnext-t_fpn_3x_coco.py')
+    assert config_file('mask-rcnn_convnext-t_fpn_3x_coco') == expected
+    assert config_file('mask-rcnn_convnext-t_fpn_3x_coco.py') == expected
+    with pytest.raises(ConfigError, match=r'mask-rcnn_convnext-t_fpn: no such file, and no '
+                       r'shipped config of that name; did you mean mask-rcnn_convnext-t_fpn_3x_coco'):
+        config_file('mask-rcnn_convnext-t_fpn')
+
+
+def test_a_file_of_the_same_name_wins_over_the_shipped_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'mask-rcnn_convnext-t_fpn_3x_coco.py').write_text('x = 1\n')
+    assert config_file('mask-rcnn_convnext-t_fpn_3x_coco.py') == 'mask-rcnn_convnext-t_fpn_3x_coco.py'
+    assert config_file('sub/none.py') == 'sub/none.py'  # a path: mmengine names it missing

@@ -8,7 +8,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from convnext_dense.engine import launch
-from convnext_dense.engine.checkpoint_integrity import CorruptCheckpointError
+from convnext_dense.checkpoint.integrity import CorruptCheckpointError
 from convnext_dense.errors import ConfigError, InputError
 
 

@@ -42,6 +42,7 @@ def output_of(code: str, *flags: str, cwd=None) -> str:
     'import mmcv.cnn.bricks.transformer',
     'import convnext_dense; import mmdet.models; import mmseg.models',
 ])
+@pytest.mark.slow
 def test_any_import_order_finds_our_kernels(first_import, tmp_path):
     out = output_of(first_import + '\n' + CHECK_OPS, cwd=tmp_path)  # not the repo: no shortcut
     assert out.strip().splitlines()[-1] == TorchvisionExtModule.__name__

@@ -14,7 +14,7 @@ from mmengine.runner import BaseLoop
 
 from ...datasets.image_file import image_file_problem
 from ...errors import DatasetError
-from ...models.checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
+from ...checkpoint import CheckpointMismatchError, check_fit, unwrap_state_dict
 from ..dataset_wrappers import leaf_datasets
 from ..determinism import check_deterministic_cuda, prepare_cublas
 

@@ -1,16 +1,14 @@
 """Layer-wise learning-rate decay for ConvNeXt detectors and segmentors (the paper's recipe).
 
 Every parameter gets a layer id; its learning rate is ``lr * decay_rate ** (num_layers + 1 -
-id)`` and its weight decay is 0 for 1-D tensors (norms, layer scale, GRN) and biases. Ids follow
-the official ConvNeXt constructor, by parameter name (``backbone.`` + our / the official names):
+id)`` and its weight decay is 0 for 1-D tensors (norms, layer scale, GRN) and biases. The
+backbone says which layer each of its parameters belongs to (``backbone.layer_id(name,
+decay_type, num_layers)``: for ConvNeXt, the official constructor's numbering, any number of
+stages); everything outside the backbone gets ``num_layers + 1``.
 
-``layer_wise`` (detection): ``downsample_layers.0`` 0; ``stages.0`` 1; ``downsample_layers.1``
-and ``stages.1`` 2; ``downsample_layers.2`` 3; block b of ``stages.2`` 3 + b // 3;
-``downsample_layers.3`` and ``stages.3`` ``num_layers``; everything else ``num_layers + 1``.
-
-``stage_wise`` (segmentation): every ``downsample_layers.i`` 0; ``stages.i`` i + 1; everything
-else ``num_layers + 1``. (So with num_layers=12 the deepest stage still gets
-``decay_rate ** 9``: the official recipes were tuned with this, so we keep it.)
+``layer_wise`` is the detection recipes', ``stage_wise`` the segmentation ones' (with
+num_layers=12 the deepest stage still gets ``decay_rate ** 9``: the official recipes were tuned
+with this, so we keep it).
 
 Parameters with ``requires_grad=False`` (frozen stages) are left out of the optimizer.
 """
@@ -21,31 +19,7 @@ from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
 
 DECAY_TYPES = ('layer_wise', 'stage_wise')
-_DOWNSAMPLE = 'backbone.downsample_layers.'
-_STAGES = 'backbone.stages.'
-
-
-def layer_id_layer_wise(name: str, num_layers: int) -> int:
-    """The official ``layer_wise`` id of a parameter of the full model."""
-    if name.startswith(_DOWNSAMPLE):
-        stage = int(name.split('.')[2])
-        return (0, 2, 3, num_layers)[stage]
-    if name.startswith(_STAGES):
-        stage, block = (int(part) for part in name.split('.')[2:4])
-        return (1, 2, 3 + block // 3, num_layers)[stage]
-    return num_layers + 1
-
-
-def layer_id_stage_wise(name: str, num_layers: int) -> int:
-    """The official ``stage_wise`` id of a parameter of the full model."""
-    if name.startswith(_DOWNSAMPLE):
-        return 0
-    if name.startswith(_STAGES):
-        return int(name.split('.')[2]) + 1
-    return num_layers + 1
-
-
-LAYER_ID_FUNCTIONS = {'layer_wise': layer_id_layer_wise, 'stage_wise': layer_id_stage_wise}
+BACKBONE = 'backbone.'
 
 
 def has_no_weight_decay(name: str, ndim: int) -> bool:
@@ -91,8 +65,17 @@ class ConvNeXtLayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
         if self.base_lr is None or self.base_wd is None:
             raise ValueError(f'{type(self).__name__} needs optimizer lr and weight_decay.')
 
-    def assign(self, name: str, ndim: int) -> ParamAssignment:
-        layer_id = LAYER_ID_FUNCTIONS[self.decay_type](name, self.num_layers)
+    def assign(self, backbone: nn.Module, name: str, ndim: int) -> ParamAssignment:
+        """The group of parameter ``name`` (of the whole model) of ``ndim`` dimensions."""
+        layer_id = None
+        if name.startswith(BACKBONE):
+            layer_id = backbone.layer_id(name[len(BACKBONE):], self.decay_type, self.num_layers)
+        if layer_id is None:
+            layer_id = self.num_layers + 1
+        elif not 0 <= layer_id <= self.num_layers:
+                raise ValueError(f'paramwise_cfg num_layers={self.num_layers} is too few for '
+                                 f'{type(backbone).__name__} {name} (layer id {layer_id}); '
+                                 f'set num_layers to at least {layer_id}.')
         scale = self.decay_rate**(self.num_layers + 1 - layer_id)
         weight_decay = 0.0 if has_no_weight_decay(name, ndim) else self.base_wd
         return ParamAssignment(name, layer_id, scale, weight_decay)
@@ -101,16 +84,17 @@ class ConvNeXtLayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
                    is_dcn_module=None) -> None:
         """Appends one group per (layer id, weight decay) to ``params``."""
         named = [(n, p) for n, p in module.named_parameters(prefix=prefix) if p.requires_grad]
-        if not any(name.startswith(('backbone.stages.', 'backbone.downsample_layers.'))
-                   for name, _ in named):
+        backbone = getattr(module, 'backbone', None)
+        if not callable(getattr(backbone, 'layer_id', None)) or not any(
+                name.startswith(BACKBONE) for name, _ in named):
             raise ValueError(
-                f'{type(self).__name__} found no trainable backbone.stages / '
-                f'backbone.downsample_layers parameters in {type(module).__name__}; it needs a '
-                f'ConvNeXt backbone under the attribute `backbone`.')
+                f'{type(self).__name__} found no trainable backbone that says its parameters\' '
+                f'layer ids (layer_id(name, decay_type, num_layers)) in {type(module).__name__}; '
+                f'it needs a ConvNeXt backbone under the attribute `backbone`.')
         groups: Dict[tuple, dict] = {}
         assignments = []
         for name, param in named:
-            assignment = self.assign(name, param.ndim)
+            assignment = self.assign(backbone, name, param.ndim)
             assignments.append(assignment)
             key = (assignment.layer_id, assignment.weight_decay)
             if key not in groups:

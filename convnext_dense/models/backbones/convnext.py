@@ -8,7 +8,7 @@ segmentation backbones.
 Parameter names follow the official ConvNeXt repository (``downsample_layers.i``,
 ``stages.i.b.{dwconv,norm,pwconv1,pwconv2,gamma,grn}``, ``norm{i}``), so the official layer-decay
 recipes and trained detector checkpoints name the same tensors here. Other layouts (timm,
-torchvision, mmpretrain) are converted by :mod:`convnext_dense.models.checkpoint`.
+torchvision, mmpretrain) are converted by :mod:`convnext_dense.checkpoint.layouts`.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -421,7 +421,7 @@ class ConvNeXt(BaseModule):
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=PATH_OR_URL,
             prefix=None)`` loads weights of any layout :mod:`..checkpoint` reads, without
             running code (``trust=True`` to unpickle a file that needs more; see
-            :mod:`convnext_dense.checkpoint_loading`).
+            :mod:`convnext_dense.checkpoint.loading`).
 
     Shapes: input (N, in_channels, H, W); output ``tuple`` of (N, channels[i],
     H / (stem_patch_size * 2**i), W / ...) for i in ``out_indices`` (sizes rounded down by
@@ -512,6 +512,33 @@ class ConvNeXt(BaseModule):
     def out_strides(self) -> List[int]:
         """Stride of each emitted map relative to the input, in output order."""
         return [info['reduction'] for info in self.feature_info]
+
+    def layer_id(self, name: str, decay_type: str, num_layers: int) -> Optional[int]:
+        """The layer id of the parameter ``name`` (relative to this backbone) for layer-wise
+        learning-rate decay, numbered as the official constructor numbers a four-stage
+        ConvNeXt, for any number of stages S; None for the output norms, which decay as the
+        heads do:
+
+        ``layer_wise``: the stem 0; stage i < S - 2 and downsample i (0 < i <= S - 2) i + 1;
+        block b of stage S - 2 (the long one) S - 1 + b // 3; the last stage and its
+        downsample ``num_layers``. ``stage_wise``: every downsample 0, stage i i + 1.
+        """
+        kind, index, *rest = name.split('.')
+        if kind not in ('downsample_layers', 'stages'):
+            return None
+        index, last = int(index), self.arch.num_stages - 1
+        if decay_type == 'stage_wise':
+            return 0 if kind == 'downsample_layers' else index + 1
+        if decay_type != 'layer_wise':
+            raise ValueError(f"decay_type {decay_type!r} is neither 'layer_wise' nor "
+                             f"'stage_wise'.")
+        if index == last:
+            return num_layers if last > 0 or kind == 'stages' else 0
+        if kind == 'downsample_layers':
+            return index + 1 if index > 0 else 0
+        if index == last - 1:
+            return index + 1 + int(rest[0]) // 3
+        return index + 1
     @staticmethod
     def _init_linear_and_conv(module: nn.Module) -> None:
         # The official initialisation: truncated normal (std 0.02) weights, zero biases.
@@ -523,7 +550,7 @@ class ConvNeXt(BaseModule):
         """Loads ``init_cfg``'s Pretrained checkpoint in any supported layout, else defers to
         mmengine's initialisers (the constructor has already applied the official init)."""
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            from ..checkpoint import load_pretrained_backbone
+            from ...checkpoint import load_pretrained_backbone
             load_pretrained_backbone(self, self.init_cfg['checkpoint'],
                                      prefix=self.init_cfg.get('prefix'),
                                      map_location=self.init_cfg.get('map_location', 'cpu'),

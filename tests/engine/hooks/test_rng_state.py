@@ -3,7 +3,7 @@ the checkpoint to ``get_device()``, so the states arrive as CUDA tensors, which 
 accepts. Simulated here with tensors that report a CUDA device and whose bytes come back on a
 copy to the CPU, and a stand-in for ``torch.cuda`` that keeps CUDA's rules (CPU ByteTensors
 only, device indices below the visible count). Each rank restores its own states; several ranks
-end to end: tests/tools/test_multi_rank_runs.py."""
+end to end: tests/cli/test_multi_rank_runs.py."""
 import torch
 
 from convnext_dense.engine.hooks import rng_state

@@ -1,8 +1,8 @@
 """StopOnSignalHook's handler: a first signal is noted (the run stops after the step, tested
-end to end in tests/tools/test_reliability_runs.py); a second one stops the run at once, since
+end to end in tests/cli/test_reliability_runs.py); a second one stops the run at once, since
 a scheduler's SIGKILL follows the first within seconds and a user presses Ctrl-C again; the
 same request delivered twice within a moment (a launcher forwarding it to a group that had it)
-is one. Several ranks, and data-loader workers: tests/tools/test_multi_rank_runs.py."""
+is one. Several ranks, and data-loader workers: tests/cli/test_multi_rank_runs.py."""
 import os
 import signal
 import subprocess

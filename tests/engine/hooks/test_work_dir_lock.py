@@ -1,7 +1,7 @@
 """One training per work dir: a live holder is refused by pid and process start, a dead one's
 lock (or one whose pid another process now has, or this requeued Slurm job's, or any with
 take_over) is taken over, the lock is released when the run ends however it ends, and stale
-temporary files are removed. Several ranks: tests/tools/test_multi_rank_runs.py."""
+temporary files are removed. Several ranks: tests/cli/test_multi_rank_runs.py."""
 import os
 import socket
 import subprocess

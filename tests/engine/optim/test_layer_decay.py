@@ -120,5 +120,58 @@ def test_bad_settings_are_named(paramwise_cfg, message):
 
 
 def test_model_without_convnext_backbone_is_refused():
-    with pytest.raises(ValueError, match='no trainable backbone.stages'):
+    with pytest.raises(ValueError, match='no trainable backbone that says its parameters'):
         build(nn.Sequential(nn.Linear(2, 2)), 'layer_wise')
+
+
+class StagesDetector(nn.Module):
+    def __init__(self, depths):
+        super().__init__()
+        self.backbone = ConvNeXt(arch=dict(depths=depths, channels=[8] * len(depths)),
+                                 out_indices=tuple(range(len(depths))))
+        self.neck = nn.Conv2d(8, 8, 1)
+
+
+def layer_ids(depths, decay_type, num_layers=6):
+    wrapper = build_optim_wrapper(StagesDetector(depths), dict(
+        constructor='ConvNeXtLayerDecayOptimizerConstructor',
+        optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.05),
+        paramwise_cfg=dict(decay_rate=0.5, decay_type=decay_type, num_layers=num_layers)))
+    ids = {}
+    for name, group in group_of_each_parameter(wrapper).items():
+        parts = name.split('.')
+        key = ('neck' if parts[0] == 'neck' else '.'.join(parts[1:4]) if parts[1] == 'stages'
+               else '.'.join(parts[1:3]) if parts[1] == 'downsample_layers' else parts[1])
+        ids.setdefault(key, set()).add(group['layer_id'])
+    return {key: value.pop() for key, value in ids.items() if len(value) == 1}
+
+
+# By the official rules, carried to S stages: the stem 0, stage i < S - 2 (and its downsample)
+# i + 1, block b of stage S - 2 S - 1 + b // 3, the last stage and its downsample num_layers.
+@pytest.mark.parametrize('depths, expected', [
+    ([4], {'downsample_layers.0': 0, 'stages.0.0': 6, 'stages.0.3': 6}),
+    ([4, 1], {'downsample_layers.0': 0, 'stages.0.0': 1, 'stages.0.3': 2,
+              'downsample_layers.1': 6, 'stages.1.0': 6}),
+    ([1, 1, 1, 4, 1], {'downsample_layers.0': 0, 'stages.0.0': 1, 'downsample_layers.1': 2,
+                       'stages.1.0': 2, 'downsample_layers.2': 3, 'stages.2.0': 3,
+                       'downsample_layers.3': 4, 'stages.3.0': 4, 'stages.3.3': 5,
+                       'downsample_layers.4': 6, 'stages.4.0': 6, 'norm4': 7, 'neck': 7}),
+])
+def test_layer_wise_ids_for_any_number_of_stages(depths, expected):
+    ids = layer_ids(depths, 'layer_wise')
+    assert {key: ids[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize('depths', [[2], [2, 1], [1, 1, 1, 2, 1]])
+def test_stage_wise_ids_for_any_number_of_stages(depths):
+    ids = layer_ids(depths, 'stage_wise')
+    for stage in range(len(depths)):
+        assert ids[f'downsample_layers.{stage}'] == 0
+        assert ids[f'stages.{stage}.0'] == stage + 1
+    assert ids['neck'] == 7
+
+
+def test_too_few_layers_for_the_arch_are_named():
+    with pytest.raises(ValueError, match=r'num_layers=3 is too few for ConvNeXt '
+                       r'backbone\.downsample_layers\.3\..* \(layer id 4\); set num_layers to at least 4'):
+        layer_ids([1, 1, 1, 4, 1], 'layer_wise', num_layers=3)

@@ -26,6 +26,7 @@ def exported(model, path, dynamo: bool):
     return onnx.load(str(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('dynamo', [False, True], ids=['torchscript', 'dynamo'])
 @pytest.mark.parametrize('v2', [False, True], ids=['v1', 'v2'])
 def test_backbone_exports_with_standard_operators(tmp_path, monkeypatch, v2, dynamo):

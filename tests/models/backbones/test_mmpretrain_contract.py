@@ -8,7 +8,8 @@ import pytest
 import torch
 from mmpretrain.models import ConvNeXt as MMPretrainConvNeXt
 
-from convnext_dense.models import ConvNeXt, convert_state_dict
+from convnext_dense.checkpoint import convert_state_dict
+from convnext_dense.models import ConvNeXt
 
 # Arguments a dense-prediction config gives mmpretrain's ConvNeXt (gap_before_final_norm=False,
 # as every mmdet / mmseg ConvNeXt config sets), varied over what mmpretrain's own tests vary.

@@ -176,7 +176,7 @@ def rank_pids(process: subprocess.Popen) -> list:
         return int(Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[1])
 
     return sorted(pid for pid in processes_marked(process.env)
-                  if b'tools/train.py' in command(pid)
+                  if b'convnext_dense\x00train' in command(pid)
                   and b'torch.distributed.run' in command(parent(pid)))
 
 

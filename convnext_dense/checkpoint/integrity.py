@@ -3,7 +3,7 @@ holds a training state (:func:`resume_problem`).
 
 ``torch.save`` writes a zip archive whose directory sits at its end, so a truncated file fails
 ``zipfile``'s checks (the directory is missing, or a member's CRC does not match) without being
-unpickled. Atomic writes (:mod:`.atomic_files`) keep truncated files from appearing, but disks
+unpickled. Atomic writes (:mod:`.saving`) keep truncated files from appearing, but disks
 fill, copies are interrupted and files are edited by hand.
 """
 import glob

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from convnext_dense.engine import checkpoint_integrity
-from convnext_dense.engine.checkpoint_integrity import (CorruptCheckpointError, check_checkpoint,
+from convnext_dense.checkpoint import integrity as checkpoint_integrity
+from convnext_dense.checkpoint.integrity import (CorruptCheckpointError, check_checkpoint,
                                                         checkpoint_problem,
                                                         latest_complete_checkpoint,
                                                         run_checkpoints)

@@ -2,10 +2,11 @@
 configs: each case ends in one line ``error: ...`` naming the file, record or value at fault,
 exit status 2, and no traceback. (What the audits and checks find is unit-tested beside their
 modules; here the tools' end of it.)"""
-import importlib.util
+import contextlib
+import importlib
+import io
 import json
 import os
-import runpy
 import shutil
 import subprocess
 import sys
@@ -36,9 +37,19 @@ def here(toy_data, tmp_path) -> Path:
 
 
 def tool(cwd: Path, name: str, *args, env: dict = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / 'tools' / name), *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env=None if env is None else dict(os.environ, **env))
+    """``tools/<name> args`` run in ``cwd``: in this process, through the console's
+    ``run_tool`` (a traceback fails the test as it would the user's run), or, where the
+    environment is the subject (``env``), in a fresh process."""
+    if env is not None:
+        return subprocess.run([sys.executable, str(REPO / 'tools' / name), *map(str, args)],
+                              cwd=cwd, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, **env))
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        patch.chdir(cwd)
+        status = run_in_process(name, *args)
+    return subprocess.CompletedProcess(name, status, out.getvalue(), err.getvalue())
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -> str:
@@ -191,6 +202,7 @@ def test_infer_skips_unreadable_and_unresizable_images_and_keeps_colliding_names
     assert written == ['a_x_png.json', 'b_x_png.json', 'x_jpg.json']
 
 
+@pytest.mark.slow
 def test_infer_on_cuda_without_a_gpu_is_one_line(here, checkpoints):
     image = sorted((here / 'data/toy_coco/val').glob('*.png'))[0]
     no_gpu = dict(CUDA_VISIBLE_DEVICES='')  # as on a machine without one, GPU or not here
@@ -228,10 +240,7 @@ def test_plot_logs_names_a_binary_log(tmp_path):
 
 
 def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f'convnext_dense.cli.{name}')
 
 
 def test_masks_of_a_huge_image_are_made_at_a_scale_that_fits():
@@ -269,6 +278,7 @@ def test_a_huge_images_record_keeps_the_image_pixels_and_says_the_mask_scale(
         capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_generating_toy_data_says_where(tmp_path):
     script = ("from convnext_dense.datasets import ensure_toy_coco; "
               "ensure_toy_coco('data/toy', splits={'train': (2, 0)})")
@@ -278,12 +288,16 @@ def test_generating_toy_data_says_where(tmp_path):
             f"(data_root='data/toy', relative to the current directory)") in result.stdout
 
 
+COMMAND_OF_TOOL = {'get_flops.py': 'flops', 'print_config.py': 'print-config',
+                   'convert_checkpoint.py': 'convert', 'plot_logs.py': 'plot-logs'}
+
+
 def run_in_process(name: str, *args) -> int:
-    """``tools/<name> args`` as its ``__main__`` runs it (through ``run_tool``), in this
+    """``tools/<name> args`` as the console runs its command (through ``run_tool``), in this
     process: for bad input refused before anything heavy runs."""
-    from convnext_dense.errors import run_tool
-    main = runpy.run_path(str(REPO / 'tools' / name), run_name='tool')['main']
-    return run_tool(main, [str(a) for a in args])
+    from convnext_dense.cli import run
+    command = COMMAND_OF_TOOL.get(name, name.removesuffix('.py'))
+    return run(command, [str(a) for a in args])
 
 
 def one_line_from(capsys, status: int, *expected: str) -> str:
@@ -326,8 +340,6 @@ def test_every_tool_reports_bad_input_in_one_line(capsys):
     through run_tool; now every tool does)."""
     one_line_from(capsys, run_in_process('get_flops.py', DET, '--shape', 16, 16),
                   'ConvNeXt needs images of at least 32 x 32 pixels')
-    for name in sorted(p.name for p in (REPO / 'tools').glob('*.py')):
-        assert 'sys.exit(run_tool(main))' in (REPO / 'tools' / name).read_text(), name
 
 
 def onnx_file_with(path: Path, metadata_json: str) -> Path:
@@ -362,7 +374,7 @@ def test_an_exported_model_whose_metadata_does_not_fit_is_named(capsys, tmp_path
 def test_infer_takes_every_image_format_opencv_reads_from_a_folder_and_names_the_rest(
         tmp_path, capsys):
     """A GIF in a folder was left out without a word (named alone, it was predicted)."""
-    collect_images = runpy.run_path(str(REPO / 'tools/infer.py'), run_name='x')['collect_images']
+    from convnext_dense.cli.infer import collect_images
     image = np.full((40, 50, 3), 120, np.uint8)
     for name in ('a.png', 'b.gif', 'c.webp'):
         Image.fromarray(image).save(tmp_path / name)

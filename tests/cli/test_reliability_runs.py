@@ -26,8 +26,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from convnext_dense.engine.checkpoint_integrity import checkpoint_problem
+from convnext_dense.checkpoint.integrity import checkpoint_problem
 from processes import free_port, processes_in_session, wait_for
+
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')

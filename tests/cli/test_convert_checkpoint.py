@@ -3,10 +3,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import timm
 import torch
 
 from convnext_dense.models import ConvNeXt
+
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'convert_checkpoint.py'
 

@@ -15,12 +15,12 @@ import pytest
 import torch
 
 from convnext_dense.apis import Predictor
-from convnext_dense.checkpoint_loading import (UnreadableCheckpointError,
+from convnext_dense.checkpoint.loading import (UnreadableCheckpointError,
                                                UntrustedCheckpointError, cache_dir,
                                                load_checkpoint)
 from convnext_dense.models import ConvNeXt
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DET = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
 SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
 OFFICIAL_URL = 'https://dl.fbaipublicfiles.com/convnext/convnext_tiny_1k_224.pth'
@@ -80,6 +80,7 @@ TOOL_PATHS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', sorted(TOOL_PATHS))
 def test_tools_refuse_a_crafted_url_and_name_it(server, path, tmp_path):
     base, _, marker, env = server
@@ -187,7 +188,9 @@ def demo_runner(tmp_path_factory):
     from convnext_dense.datasets import ensure_toy_coco
     from convnext_dense.engine.config import load_config
     from convnext_dense.engine.launch import build_runner
+    from mmengine.registry import DefaultScope
     root = tmp_path_factory.mktemp('demo_runner')
+    scopes = dict(DefaultScope._instance_dict)  # a Runner sets its scope for the whole process
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # the demo config reads data/toy_coco
         ensure_toy_coco('data/toy_coco')
@@ -199,6 +202,8 @@ def demo_runner(tmp_path_factory):
         runner = build_runner(cfg)
         runner.save_checkpoint(str(root), 'ours.pth', save_optimizer=False,
                                save_param_scheduler=False)
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(scopes)
     return runner, root / 'ours.pth'
 
 
@@ -228,7 +233,7 @@ def test_resume_from_a_checkpoint_without_a_training_state_is_named(runner_and_c
                                                                     tmp_path):
     """A released model (weights and meta, no epoch / iter): mmengine's KeyError 'epoch'
     before; a message hub whose history lengths disagree: mmengine's AssertionError."""
-    from convnext_dense.engine.checkpoint_integrity import CorruptCheckpointError
+    from convnext_dense.checkpoint.integrity import CorruptCheckpointError
     runner, checkpoint = runner_and_checkpoint
     released = dict(state_dict=checkpoint['state_dict'],
                     meta=dict(dataset_meta=checkpoint['meta']['dataset_meta']))

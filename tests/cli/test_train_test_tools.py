@@ -12,6 +12,9 @@ import pytest
 
 from processes import free_port
 
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 DETECTION_METRICS = (r'coco/bbox_mAP: \d', r'coco/segm_mAP: \d')
 # demo config: (metric patterns in the log, key of a prediction in the results pickle)

@@ -1,9 +1,10 @@
-"""infer.py, plot_logs.py, print_config.py, get_flops.py and train.py --tensorboard on the demo
-configs, as a user runs them; outputs are decoded and checked, not just found."""
+"""infer, plot-logs, print-config, flops and train --tensorboard on the demo configs, as the
+console runs them (in-process: the process is not the subject here); outputs are decoded and
+checked, not just found."""
+import contextlib
+import io
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,11 @@ import pycocotools.mask as mask_utils
 import pytest
 import torch
 
+from convnext_dense import cli
+
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 DET = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
 SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
@@ -19,12 +25,18 @@ SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
 KEEP_ALL_BOXES = ['--cfg-options', 'model.test_cfg.rcnn.score_thr=0.0']
 
 
-def run(*args: str, cwd: Path, expect_ok: bool = True) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                            timeout=600)
-    output = result.stdout + result.stderr
-    assert (result.returncode == 0) == expect_ok, output[-4000:]
-    return output
+COMMANDS = {'train.py': 'train', 'infer.py': 'infer', 'plot_logs.py': 'plot-logs',
+            'print_config.py': 'print-config', 'get_flops.py': 'flops'}
+
+
+def run(tool: str, *args: str, cwd: Path, expect_ok: bool = True) -> str:
+    """``tool args`` as the console runs it (through ``run_tool``), in this process, in ``cwd``;
+    its stdout and stderr."""
+    out = io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = cli.run(COMMANDS[Path(tool).name], list(args))
+    assert (status == 0) == expect_ok, out.getvalue()[-4000:]
+    return out.getvalue()
 
 
 @pytest.fixture(scope='module')
@@ -145,14 +157,21 @@ def test_get_flops_of_convnext_t_matches_the_paper(tmp_path):
 
 
 def test_model_zoo_table_in_readme_is_up_to_date():
-    result = subprocess.run([sys.executable, str(REPO / 'tools/model_zoo.py'), '--check'],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
+    from convnext_dense.cli import model_zoo
+    assert model_zoo.main(['--check', '--readme', str(REPO / 'README.md'),
+                           '--zoo-page', str(REPO / 'docs/model_zoo.md')]) == 0
+
+
+def test_the_readme_is_a_front_door_and_its_links_resolve():
+    readme = (REPO / 'README.md').read_text()
+    assert len(readme.encode()) <= 20 * 1024
+    import re
+    for target in re.findall(r'\]\(((?:docs|convnext_dense)/[^)#]+)', readme):
+        assert (REPO / target).exists(), target
 
 
 def test_get_flops_of_non_square_inputs():
-    import runpy
-    complexity = runpy.run_path(str(REPO / 'tools/get_flops.py'))['complexity']
+    from convnext_dense.cli.flops import complexity
     wide = complexity(SEG, 64, 128)
     tall = complexity(SEG, 128, 64)
     square = complexity(SEG, 64, 64)

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from convnext_dense.models import ConvNeXt
-from convnext_dense.models.checkpoint import (CONVERTERS, CheckpointMismatchError,
+from convnext_dense.checkpoint.layouts import (CONVERTERS, CheckpointMismatchError,
                                              convert_state_dict, export_state_dict)
 
 ATOL = 1e-5
@@ -247,6 +247,7 @@ def weighted_sum(features: List[Tensor]) -> Tensor:
     return sum((f * torch.linspace(-1, 1, f.numel()).view_as(f)).mean() for f in features)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(REFERENCES))
 def test_gradients_match_reference(name):
     reference = REFERENCES[name]()
@@ -270,6 +271,7 @@ def test_gradients_match_reference(name):
     assert compared >= len(list(reference.model.parameters())) - 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('layout', sorted(FILE_REFERENCES))
 def test_checkpoint_file_loads_through_init_cfg(layout, tmp_path):
     reference = FILE_REFERENCES[layout]()

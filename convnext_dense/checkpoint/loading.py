@@ -35,8 +35,8 @@ import torch
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
-from .engine.distributed import first_error_of_any_rank, host_group, local_rank
-from .errors import InputError
+from ..engine.distributed import first_error_of_any_rank, host_group, local_rank
+from ..errors import InputError
 
 # The hash in an OpenMMLab ``publish_model`` name: ``<name>-<sha256 prefix>.<ext>``.
 _NAMED_HASH = re.compile(r'-([0-9a-f]{8,64})\.[A-Za-z]+$')

@@ -1,16 +1,15 @@
-"""tools/benchmark.py end to end: table on stdout, JSON keyed by implementation, PNG chart."""
+"""`convnext-dense benchmark` end to end: table on stdout, JSON keyed by implementation, PNG chart."""
 import json
-import runpy
 
 import matplotlib.image
 import pytest
 
-benchmark_tool = runpy.run_path('tools/benchmark.py')
+from convnext_dense.cli import benchmark
 
 
 def test_backbone_mode_writes_json_and_chart(tmp_path, capsys):
     out_json, out_png = tmp_path / 'bench.json', tmp_path / 'bench.png'
-    benchmark_tool['main']([
+    benchmark.main([
         '--arch', 'atto', '--img-size', '64', '--batch-size', '2', '--impls', 'ours,timm',
         '--warmup', '1', '--rounds', '2', '--threads', '2', '--channels-last', '--json',
         str(out_json), '--plot', str(out_png)
@@ -26,5 +25,5 @@ def test_backbone_mode_writes_json_and_chart(tmp_path, capsys):
 
 def test_config_mode_rejects_backbone_only_flags():
     with pytest.raises(SystemExit, match='backbone mode only'):
-        benchmark_tool['main'](['--config', 'configs/demo/upernet_convnext-atto_toy.py',
+        benchmark.main(['--config', 'configs/demo/upernet_convnext-atto_toy.py',
                                 '--channels-last'])

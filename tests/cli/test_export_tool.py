@@ -15,6 +15,9 @@ import torch
 from convnext_dense.apis import Predictor
 from convnext_dense.errors import run_tool
 
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 SEG = REPO / 'configs/demo/upernet_convnext-atto_toy.py'
 DET = REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py'
@@ -29,10 +32,7 @@ def tool(cwd: Path, name: str, *args) -> str:
 
 
 def tool_main(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return importlib.import_module(f'convnext_dense.cli.{name}').main
 
 
 @pytest.fixture(scope='module')

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# End-to-end runs of the commands: the slow tier (make test-all, CI).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 DET = str(REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py')
 SEG = str(REPO / 'configs/demo/upernet_convnext-atto_toy.py')
@@ -102,9 +105,8 @@ def test_stock_runner_builds_what_our_tool_builds(root):
         cfg = Config.fromfile({DET!r})
         cfg.work_dir = 'stock'
         stock = Runner.from_cfg(cfg)
-        import runpy
-        train = runpy.run_path({str(REPO / 'tools/train.py')!r}, run_name='x')
-        ours_cfg = train['build_config'](train['parse_args']([{DET!r}, '--work-dir', 'ours']))
+        from convnext_dense.cli import train
+        ours_cfg = train.build_config(train.parse_args([{DET!r}, '--work-dir', 'ours']))
         ours = Runner.from_cfg(ours_cfg)
         names = lambda runner: [type(h).__name__ for h in runner.hooks]
         print('hooks', names(stock) == names(ours), names(stock))
