@@ -16,16 +16,24 @@ def _visualizer_classes():
     return classes
 
 
+_VISUALIZERS_AT_START = {cls: dict(cls._instance_dict) for cls in _visualizer_classes()}
+
+
+def _reset_visualizers() -> None:
+    for cls in _visualizer_classes():
+        cls._instance_dict.clear()
+        cls._instance_dict.update(_VISUALIZERS_AT_START.get(cls, {}))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_visualizers():
     """mmengine keeps one visualiser per name per process, and the framework configs name
-    theirs 'visualizer': a Runner built in one test would make a later one (the demo's) log
-    into the first one's work dir. Each test gets back the visualisers it found."""
-    saved = {cls: dict(cls._instance_dict) for cls in _visualizer_classes()}
+    theirs 'visualizer': a Runner built in one test (or in a module-scoped fixture, such as
+    the demo's) would make a later one log into the first one's work dir. Each test starts
+    and ends with the visualisers the session started with."""
+    _reset_visualizers()
     yield
-    for cls in _visualizer_classes():
-        cls._instance_dict.clear()
-        cls._instance_dict.update(saved.get(cls, {}))
+    _reset_visualizers()
 
 
 _SCOPES_AT_START = dict(DefaultScope._instance_dict)

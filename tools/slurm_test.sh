@@ -1,21 +1,6 @@
 #!/usr/bin/env bash
 # Test under Slurm (the form of mmdet's / mmseg's script):
 #   [GPUS=8] tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [args for convnext-dense test]
-# GPUS (default 8), GPUS_PER_NODE (8, or GPUS if fewer), CPUS_PER_TASK (5), SRUN_ARGS and PYTHON
-# may be set in the environment.
+# GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS and PYTHON: see slurm_run.sh.
 set -euo pipefail
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
-shift 4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-$(( GPUS < 8 ? GPUS : 8 ))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-}
-PYTHON=${PYTHON:-python}
-# shellcheck disable=SC2086  # SRUN_ARGS holds several options
-exec srun -p "$PARTITION" --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 $SRUN_ARGS \
-    "$PYTHON" -u -m convnext_dense test "$CONFIG" "$CHECKPOINT" --launcher=slurm "$@"
+exec "$(dirname "$0")/slurm_run.sh" "$1" "$2" test "$3" "$4" "${@:5}"

@@ -1,24 +1,9 @@
 #!/usr/bin/env bash
 # Train under Slurm (the form of mmdet's / mmseg's script):
 #   [GPUS=16] [GPUS_PER_NODE=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args]
-# [args] go to convnext-dense train. GPUS (default 8), GPUS_PER_NODE (8, or GPUS if fewer),
-# CPUS_PER_TASK (5), SRUN_ARGS (more srun options, e.g. "--quotatype=auto") and PYTHON may be set
-# in the environment. One task per GPU; srun signals every task on preemption or scancel, and
-# every rank then checkpoints the same iteration and exits 143: submit with sbatch --requeue and
-# pass --resume, and a requeued job continues (README, "Many GPUs and nodes").
+# [args] go to convnext-dense train; GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS and PYTHON: see
+# slurm_run.sh. One task per GPU; srun signals every task on preemption or scancel, and every
+# rank then checkpoints the same iteration and exits 143: submit with sbatch --requeue and pass
+# --resume, and a requeued job continues (docs/reliability.md, "Many GPUs and nodes").
 set -euo pipefail
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-WORK_DIR=$4
-shift 4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-$(( GPUS < 8 ? GPUS : 8 ))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-}
-PYTHON=${PYTHON:-python}
-# shellcheck disable=SC2086  # SRUN_ARGS holds several options
-exec srun -p "$PARTITION" --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 $SRUN_ARGS \
-    "$PYTHON" -u -m convnext_dense train "$CONFIG" --work-dir="$WORK_DIR" --launcher=slurm "$@"
+exec "$(dirname "$0")/slurm_run.sh" "$1" "$2" train "$3" --work-dir="$4" "${@:5}"

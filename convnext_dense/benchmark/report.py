@@ -176,7 +176,7 @@ def plot_report(reports: List[dict], path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    figure, axes = plt.subplots(len(reports), 1, figsize=(7, 1.2 + 0.55 * sum(
+    figure, axes = plt.subplots(len(reports), 1, figsize=(7, 1.2 * len(reports) + 0.5 * sum(
         len(r['results']) for r in reports)), squeeze=False)
     for axis, report in zip(axes[:, 0], reports):
         _plot_panel(axis, report)
@@ -197,11 +197,17 @@ def _plot_panel(axis, report: dict) -> None:
     highs = [entry['images_per_s']['max'] - m for m, (_, entry) in zip(medians, ranked)]
     colours = ['tab:orange' if name == 'ours' or name.startswith(('ours ', 'soft_nms'))
                else 'tab:blue' for name in names]
-    axis.barh(names, medians, xerr=[lows, highs], color=colours, capsize=3)
+    rows = range(len(names))
+    axis.barh(rows, medians, height=0.45, xerr=[lows, highs], color=colours, capsize=3)
+    # Names above their bars, not as tick labels: long config names would squeeze the bars.
+    axis.set_yticks([])
     for y, (name, entry) in enumerate(ranked):
         ratio = entry['ratio_to_fastest_peer']
         label = f"{medians[y]:.2f}" + ('' if ratio is None else f'  ({ratio:.2f}x)')
         axis.text(medians[y] + highs[y], y, '  ' + label, va='center', fontsize=8)
+        axis.text(0.005, y + 0.27, name, va='bottom', fontsize=8,
+                  transform=axis.get_yaxis_transform())
+    axis.set_ylim(-0.45, len(names) - 0.05)
     axis.set_xlim(0, max(m + h for m, h in zip(medians, highs)) * 1.35)
     axis.set_xlabel(f"{meta.get('unit', 'image')}s / s (median over interleaved rounds; "
                     f"whiskers min-max)")

@@ -47,3 +47,16 @@ def test_table_ranks_fastest_first_and_plot_decodes(tmp_path):
     path = tmp_path / 'bars.png'
     plot_report([small_report(), small_report()], str(path))
     assert matplotlib.image.imread(str(path)).ndim == 3
+
+
+def test_long_names_do_not_squeeze_the_bars(tmp_path):
+    """A 70-character config name as a tick label pushed the bars into a third of the chart;
+    names now sit above their bars, and the chart keeps its size."""
+    short, long = small_report(), small_report()
+    long['results'] = {f'{name}_' + 'x' * 70: entry for name, entry in long['results'].items()}
+    shapes = []
+    for name, report in (('short', short), ('long', long)):
+        path = tmp_path / f'{name}.png'
+        plot_report([report], str(path))
+        shapes.append(matplotlib.image.imread(str(path)).shape)
+    assert shapes[0] == shapes[1]
