@@ -11,6 +11,7 @@ model; the V2 papers published no detector / segmentor checkpoints, so those row
 backbone weights); the table lists them with the config's path, so the README cannot drift
 from the configs.
 """
+import functools
 import glob
 import os.path as osp
 from typing import List
@@ -39,8 +40,10 @@ def paper_configs() -> List[str]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def zoo_entry(path: str) -> dict:
-    """The ``model_zoo`` dict a paper config states (its recipe's published results)."""
+    """The ``model_zoo`` dict a paper config states (its recipe's published results); read once
+    per process (executing a config takes about a second)."""
     entry = Config.fromfile(path).get('model_zoo')
     if entry is None:
         raise KeyError(f'{path} has no model_zoo = dict(...) entry.')

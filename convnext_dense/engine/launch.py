@@ -20,9 +20,9 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..checkpoint import check_checkpoint, latest_complete_checkpoint
 from ..errors import ConfigError, InputError
 from ..tasks import task_of
-from ..checkpoint import check_checkpoint, latest_complete_checkpoint
 
 DEFAULT_COLLECTIVE_TIMEOUT_S = 600
 
