@@ -35,6 +35,7 @@ import torch
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
+from ..engine.config import top_level_literal
 from ..engine.distributed import first_error_of_any_rank, host_group, local_rank
 from ..errors import InputError
 
@@ -148,15 +149,9 @@ def _literal_gpu_ids(config_source: str) -> Optional[list]:
         tree = ast.parse(config_source)
     except (SyntaxError, ValueError):
         return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == 'gpu_ids'
-                                                for t in node.targets):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return None
-            if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
-                return list(value)
+    value = top_level_literal(tree, 'gpu_ids')
+    if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
+        return list(value)
     return None
 
 

@@ -44,10 +44,19 @@ def paper_configs() -> List[str]:
 def zoo_entry(path: str) -> dict:
     """The ``model_zoo`` dict a paper config states (its recipe's published results); read once
     per process (executing a config takes about a second)."""
-    entry = Config.fromfile(path).get('model_zoo')
+    config = Config.fromfile(path)
+    entry = config.get('model_zoo')
     if entry is None:
         raise KeyError(f'{path} has no model_zoo = dict(...) entry.')
+    entry.setdefault('backbone_checkpoint', _backbone_weights_url(config))
     return entry
+
+
+def _backbone_weights_url(config: Config):
+    """The URL the config's backbone starts from, or None where it names a local file (weights
+    that are not public: the user downloads them and puts them there)."""
+    checkpoint = (config.model.backbone.get('init_cfg') or {}).get('checkpoint', '')
+    return checkpoint if checkpoint.startswith(('http://', 'https://')) else None
 
 
 def results_text(entry: dict) -> str:
