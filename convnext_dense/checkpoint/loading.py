@@ -5,7 +5,8 @@ Every checkpoint (``tools/*``, the Predictor, ``load_from`` / resume through
 ``init_cfg``) is read by :func:`load_checkpoint`: a URL is downloaded into torch's hub cache
 (``$TORCH_HOME/hub/checkpoints``, as torch and mmengine do, so earlier downloads are reused),
 then every file, downloaded or local, is unpickled with ``weights_only=True``, which builds
-tensors and plain containers only. A file that needs anything else is refused, naming the file
+tensors and plain containers only (a ``.safetensors`` file, Hugging Face's format, holds
+tensors only and is read as such). A file that needs anything else is refused, naming the file
 and what it needs; a user who trusts it opts in explicitly (``trust=True``, ``--trust-checkpoint``)
 and the full unpickling is logged as such.
 
@@ -179,6 +180,19 @@ def without_executable_strings(checkpoint: dict, source: str) -> dict:
     return checkpoint
 
 
+def _read_safetensors(path: str, source: str, map_location: MapLocation) -> dict:
+    """A ``.safetensors`` file (Hugging Face's format: tensors only, nothing to execute) as a
+    state dict."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    device = map_location if isinstance(map_location, (str, torch.device)) else 'cpu'
+    try:
+        return load_file(path, device=str(device))
+    except (SafetensorError, OSError) as error:
+        raise UnreadableCheckpointError(f'{source}: not a readable safetensors file ({error}).') \
+            from None
+
+
 def load_checkpoint(source: str, map_location: MapLocation = 'cpu',
                     trust: bool = False) -> dict:
     """The checkpoint dict at ``source`` (path or http(s) URL), read with ``weights_only=True``
@@ -188,6 +202,8 @@ def load_checkpoint(source: str, map_location: MapLocation = 'cpu',
     path = download(source) if is_url(source) else source
     if not osp.isfile(path):
         raise UnreadableCheckpointError(f'{source}: no such checkpoint file.')
+    if path.endswith('.safetensors'):
+        return _read_safetensors(path, source, map_location)
     checkpoint = _unpickle(path, source, map_location, trust)
     if trust:
         print_log(f'{source}: loaded with full unpickling (trusted by the user).',
