@@ -5,7 +5,8 @@
 num_classes = 4
 width = 64
 toy_detector = dict(
-    backbone=dict(arch='atto', drop_path_rate=0.0, layer_scale_init_value=1.0, init_cfg=None),
+    backbone=dict(arch='atto', drop_path_rate=0.0, layer_scale_init_value=1.0,
+                  init_cfg=dict(_delete_=True)),  # from scratch: no ImageNet weights
     neck=dict(in_channels=[40, 80, 160, 320], out_channels=width),
     rpn_head=dict(in_channels=width, feat_channels=width),
     roi_head=dict(bbox_roi_extractor=dict(out_channels=width),
