@@ -239,15 +239,12 @@ def convert_dinov3_state_dict(state: StateDict) -> StateDict:
 def convert_dinov3_hf_state_dict(state: StateDict) -> StateDict:
     """transformers ``DINOv3ConvNextModel`` (``dinov3_convnext.`` prefix allowed) -> ours."""
     state = {re.sub(r'^dinov3_convnext\.', '', k): v for k, v in state.items()}
-    rules = [
-        (r'^stages\.(\d+)\.downsample_layers\.(\d)\.', r'downsample_layers.\1.\2.'),
-        (r'^stages\.(\d+)\.layers\.(\d+)\.depthwise_conv\.', r'stages.\1.\2.dwconv.'),
-        (r'^stages\.(\d+)\.layers\.(\d+)\.layer_norm\.', r'stages.\1.\2.norm.'),
-        (r'^stages\.(\d+)\.layers\.(\d+)\.pointwise_conv(\d)\.', r'stages.\1.\2.pwconv\3.'),
-        (r'^stages\.(\d+)\.layers\.(\d+)\.', r'stages.\1.\2.'),
-        (r'^layer_norm\.', 'norm3.'),
-    ]
-    return _flatten_block_params(_rename(state, rules, drop=r'^pool\.'))
+    # Stage structure here; the block names (depthwise_conv, pointwise_conv1/2) are mmpretrain's.
+    rules = [(r'^stages\.(\d+)\.downsample_layers\.', r'downsample_layers.\1.'),
+             (r'^stages\.(\d+)\.layers\.(\d+)\.layer_norm\.', r'stages.\1.\2.norm.'),
+             (r'^stages\.(\d+)\.layers\.', r'stages.\1.'),
+             (r'^layer_norm\.', 'norm3.')]
+    return convert_mmpretrain_state_dict(_rename(state, rules, drop=r'^pool\.'))
 
 
 def to_dinov3_state_dict(state: StateDict) -> StateDict:
