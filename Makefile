@@ -12,11 +12,19 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
 venv: $(STAMP)
 
+# DINOv3's ConvNeXt in transformers needs transformers >= 4.56, while the test dependencies pin
+# < 4.50 (mmpretrain 1.2.0): the tests run the newer one in a subprocess, from its own folder put
+# first on PYTHONPATH (tests/checkpoint/test_dinov3_layouts.py).
+DINOV3_TRANSFORMERS := $(VENV)/transformers-dinov3
+DINOV3_TRANSFORMERS_PINS := transformers==4.57.6 'tokenizers>=0.22,<0.23'
+
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_PINS)
 	$(PY) -m pip install --quiet -e '.[test]' $(TORCH_PINS)
+	rm -rf $(DINOV3_TRANSFORMERS)
+	$(PY) -m pip install --quiet --no-deps --target $(DINOV3_TRANSFORMERS) $(DINOV3_TRANSFORMERS_PINS)
 	touch $(STAMP)
 
 demo: $(STAMP)

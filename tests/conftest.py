@@ -1,9 +1,20 @@
 """Shared test set-up: the package is imported first, as every entry point does, so mmcv's ops
 find the kernel backend before mmdet / mmseg import them."""
+import contextlib
+import io
+from pathlib import Path
+
 import convnext_dense  # noqa: F401
 import pytest
 import torch
 from mmengine.registry import DefaultScope
+
+from convnext_dense.datasets import ensure_toy_ade20k, ensure_toy_coco
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CONFIGS = {'det': REPO / 'configs/demo/mask-rcnn_convnext-atto_toy.py',
+                'seg': REPO / 'configs/demo/upernet_convnext-atto_toy.py'}
+DEMO_ITERS = 2
 
 
 def _visualizer_classes():
@@ -54,3 +65,49 @@ def _isolated_default_scope():
     torch.manual_seed(0)
     yield
     _reset_default_scopes()
+
+
+@pytest.fixture(scope='session')
+def toy_data(tmp_path_factory) -> Path:
+    """Both toy datasets, generated once per test session: a ``data`` folder to link (or copy,
+    to change it) into the directory a run works in (the demo configs read ``data/toy_*``)."""
+    root = tmp_path_factory.mktemp('toy')
+    ensure_toy_coco(str(root / 'data/toy_coco'))
+    ensure_toy_ade20k(str(root / 'data/toy_ade20k'))
+    return root / 'data'
+
+
+@pytest.fixture(scope='session')
+def toy_run_dir(toy_data, tmp_path_factory):
+    """``toy_run_dir(name)``: a new folder whose ``data`` links to the session's toy data, for
+    runs of the demo configs."""
+    def make(name: str) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        (root / 'data').symlink_to(toy_data)
+        return root
+    return make
+
+
+@pytest.fixture(scope='session')
+def demo_runs(toy_run_dir):
+    """The session's briefly trained demos: ``{'det': work_dir, 'seg': work_dir}``, each
+    trained ``DEMO_ITERS`` iterations by ``convnext-dense train`` in this process (validated at
+    the end; the detector's with TensorBoard), its checkpoint ``work_dir / 'iter_2.pth'``. The
+    work dirs' parent holds the toy data. Tests read them and write elsewhere."""
+    from convnext_dense import cli
+    root = toy_run_dir('demo_runs')
+    runs = {}
+    for name, extra in (('det', ['--tensorboard']), ('seg', [])):
+        runs[name] = root / name
+        console = io.StringIO()
+        with contextlib.chdir(root), contextlib.redirect_stdout(console), \
+                contextlib.redirect_stderr(console):
+            status = cli.run('train', [str(DEMO_CONFIGS[name]), '--work-dir', str(runs[name]),
+                                       *extra, '--cfg-options',
+                                       f'train_cfg.max_iters={DEMO_ITERS}',
+                                       f'train_cfg.val_interval={DEMO_ITERS}',
+                                       'default_hooks.logger.interval=1'])
+        assert status == 0, console.getvalue()[-4000:]
+    _reset_default_scopes()
+    _reset_visualizers()
+    return runs

@@ -5,7 +5,7 @@ in fp32 that all of them produce our outputs, then times them interleaved in the
 dtype and memory format, and returns a report (see :mod:`.report` for its schema).
 """
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
 import torch
 from mmengine.logging import print_log
@@ -14,7 +14,7 @@ from torch import nn
 from ..engine.precision import set_tf32
 from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
-from .harness import (DTYPES, autocast_dtype, check_agreement, inference_step,
+from .harness import (DTYPES, RunSettings, autocast_dtype, check_agreement, inference_step,
                       measure_peak_memory, time_interleaved, training_step)
 from .implementations import MissingImplementationError, build_implementation, reference_weights
 from .report import build_results, environment
@@ -27,7 +27,7 @@ AGREEMENT_RTOL = 1e-4
 
 
 @dataclass
-class BackboneBenchmarkSettings:
+class BackboneBenchmarkSettings(RunSettings):
     """What ``tools/benchmark.py`` was asked to measure (recorded in the report)."""
     arch: str = 'tiny'
     use_grn: bool = False
@@ -38,12 +38,6 @@ class BackboneBenchmarkSettings:
     channels_last: bool = False
     drop_path_rate: float = 0.0
     compile: bool = False
-    threads: Optional[int] = None
-    device: str = 'cpu'
-    tf32: bool = True
-    warmup: int = 2
-    rounds: int = 10
-    seed: int = 0
 
 
 def run_backbone_benchmark(settings: BackboneBenchmarkSettings, impls: Sequence[str],

@@ -19,25 +19,21 @@ from ..engine.precision import set_tf32
 from ..tasks import task_of
 from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
-from .harness import (DTYPES, adamw, autocast_context, autocast_dtype, measure_peak_memory,
-                      time_interleaved)
+from .harness import (DTYPES, RunSettings, adamw, autocast_context, autocast_dtype,
+                      measure_peak_memory, time_interleaved)
 from .report import build_results, environment
 
 
 
 @dataclass
-class ModelBenchmarkSettings:
+class ModelBenchmarkSettings(RunSettings):
     """What ``tools/benchmark.py --config`` was asked to measure (recorded in the report)."""
     img_size: int = 512
     batch_size: int = 2
     mode: str = 'infer'
     dtype: str = 'fp32'
-    threads: Optional[int] = None
-    device: str = 'cpu'
-    tf32: bool = True
     warmup: int = 1
     rounds: int = 5
-    seed: int = 0
 
 
 def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None) -> nn.Module:

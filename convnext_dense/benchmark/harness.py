@@ -26,6 +26,19 @@ class ImplementationsDisagree(AssertionError):
 
 
 @dataclass
+class RunSettings:
+    """How a benchmark runs, whatever it measures: CPU threads (None: torch's default), device,
+    TF32 matmuls on CUDA, untimed warm-up steps, timed rounds, and the seed of its inputs and
+    weights. Each benchmark's settings extend these with what it measures."""
+    threads: Optional[int] = None
+    device: str = 'cpu'
+    tf32: bool = True
+    warmup: int = 2
+    rounds: int = 10
+    seed: int = 0
+
+
+@dataclass
 class Timings:
     """Seconds per step of one model over the timed rounds."""
     seconds: List[float] = field(default_factory=list)

@@ -9,13 +9,14 @@ maps on the CPU, of the features (``meta['relative_error_vs_float64']``) and of 
 gradients (``meta['gradient_relative_error_vs_float64']``).
 """
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Tuple
 
 import torch
 
 from ..engine.precision import set_tf32
 from .device import device_backend, matmul_peak_flops, torch_threads
-from .harness import DTYPES, autocast_context, measure_peak_memory, time_interleaved
+from .harness import (DTYPES, RunSettings, autocast_context, measure_peak_memory,
+                      time_interleaved)
 from .report import build_results, environment
 
 OPS = ('roi_align', 'soft_nms')
@@ -24,7 +25,7 @@ FPN_STRIDES = (4, 8, 16, 32)
 
 
 @dataclass
-class OpBenchmarkSettings:
+class OpBenchmarkSettings(RunSettings):
     """What ``tools/benchmark.py --op`` was asked to measure (recorded in the report)."""
     op: str = 'soft_nms'
     count: int = 2000  # soft_nms: boxes; roi_align: RoIs over the batch
@@ -33,12 +34,6 @@ class OpBenchmarkSettings:
     batch_size: int = 2  # roi_align: images (maps) per call
     channels: int = 256  # roi_align: FPN channels
     dtype: str = 'fp32'  # roi_align: the maps' autocast dtype
-    threads: Optional[int] = None
-    device: str = 'cpu'
-    tf32: bool = True
-    warmup: int = 2
-    rounds: int = 10
-    seed: int = 0
 
 
 def random_boxes(count: int, img_size: int, layout: str,

@@ -13,7 +13,7 @@ from .fit import check_fit, load_pretrained_backbone
 from .integrity import (CorruptCheckpointError, check_checkpoint, check_resumable,
                         latest_complete_checkpoint)
 from .layouts import (LAYOUTS, CheckpointMismatchError, convert_state_dict, detect_layout,
-                      export_state_dict, unwrap_state_dict)
+                      export_state_dict, to_dinov3_state_dict, unwrap_state_dict)
 from .loading import (UnreadableCheckpointError, UntrustedCheckpointError, download,
                       load_checkpoint)
 from .saving import register_atomic_backend, save_state_dict_atomically
@@ -23,5 +23,6 @@ __all__ = [
     'UntrustedCheckpointError', 'check_checkpoint', 'check_fit', 'check_resumable',
     'convert_state_dict', 'detect_layout', 'download', 'export_state_dict',
     'latest_complete_checkpoint', 'load_checkpoint', 'load_pretrained_backbone',
-    'register_atomic_backend', 'save_state_dict_atomically', 'unwrap_state_dict'
+    'register_atomic_backend', 'save_state_dict_atomically', 'to_dinov3_state_dict',
+    'unwrap_state_dict'
 ]

@@ -22,7 +22,20 @@ layout            tell-tale keys                                what changes
                                                                 ``ConvNextV2Model`` (also inside
                                                                 ``...ForImageClassification`` and
                                                                 UperNet's ``ConvNextBackbone``)
+``dinov3``        ``norms.3.weight`` beside official blocks     DINOv3's ConvNeXt
+                                                                (facebookresearch/dinov3): its
+                                                                final ``norm``, registered twice
+                                                                (``norm``, ``norms.3``), becomes
+                                                                our stage-3 output norm ``norm3``
+``dinov3_hf``     ``stages.0.layers.0.depthwise_conv.weight``   transformers
+                                                                ``DINOv3ConvNextModel``: block
+                                                                and stage names; its final
+                                                                ``layer_norm`` becomes ``norm3``
 ================  ============================================  ==============================
+
+DINOv3 applies its final norm to every position of the last stage's map (the patch tokens its
+dense evaluations read), which is what our ``norm3`` does; so that norm is kept, where the
+official classifiers' final norm (applied after pooling) is dropped.
 
 Our own layout is the official one, so our checkpoints convert as ``official``. A full model
 checkpoint (``backbone.`` keys next to neck / head keys) gives its backbone.
@@ -38,7 +51,8 @@ from ..errors import InputError
 
 StateDict = Dict[str, Tensor]
 
-LAYOUTS = ('official', 'mmpretrain', 'timm', 'torchvision', 'fcmae', 'huggingface')
+LAYOUTS = ('official', 'mmpretrain', 'timm', 'torchvision', 'fcmae', 'huggingface', 'dinov3',
+           'dinov3_hf')
 
 
 class CheckpointMismatchError(InputError, ValueError):
@@ -71,6 +85,8 @@ def detect_layout(state: StateDict) -> str:
         return 'fcmae'
     if any(re.match(r'^(\w+\.)?embeddings\.patch_embeddings\.', k) for k in keys):
         return 'huggingface'
+    if any(re.match(r'^(dinov3_convnext\.)?stages\.\d+\.layers\.\d+\.', k) for k in keys):
+        return 'dinov3_hf'
     if any(k.startswith('features.') for k in keys):
         return 'torchvision'
     if any(k.startswith(('stem.', 'stem_')) for k in keys):
@@ -78,7 +94,7 @@ def detect_layout(state: StateDict) -> str:
     if any('.depthwise_conv.' in k for k in keys):
         return 'mmpretrain'
     if any('.dwconv.' in k for k in keys):
-        return 'official'
+        return 'dinov3' if any(k.startswith('norms.') for k in keys) else 'official'
     raise CheckpointMismatchError(
         f'Cannot tell the ConvNeXt checkpoint layout (expected one of {LAYOUTS}); '
         f'first keys: {keys[:5]}')
@@ -213,6 +229,38 @@ def convert_huggingface_state_dict(state: StateDict) -> StateDict:
     return _flatten_block_params(_rename(state, rules, drop=r'^(classifier|layernorm|pooler)\.'))
 
 
+def convert_dinov3_state_dict(state: StateDict) -> StateDict:
+    """DINOv3 ConvNeXt (``dinov3_convnext_*_pretrain_*.pth``) -> ours: the official names, with
+    the final norm (``norms.3``, the same tensors as ``norm``) as ``norm3``."""
+    return convert_official_state_dict(_rename(state, [(r'^norms\.3\.', 'norm3.')],
+                                               drop=r'^norms\.[012]\.'))
+
+
+def convert_dinov3_hf_state_dict(state: StateDict) -> StateDict:
+    """transformers ``DINOv3ConvNextModel`` (``dinov3_convnext.`` prefix allowed) -> ours."""
+    state = {re.sub(r'^dinov3_convnext\.', '', k): v for k, v in state.items()}
+    # Stage structure here; the block names (depthwise_conv, pointwise_conv1/2) are mmpretrain's.
+    rules = [(r'^stages\.(\d+)\.downsample_layers\.', r'downsample_layers.\1.'),
+             (r'^stages\.(\d+)\.layers\.(\d+)\.layer_norm\.', r'stages.\1.\2.norm.'),
+             (r'^stages\.(\d+)\.layers\.', r'stages.\1.'),
+             (r'^layer_norm\.', 'norm3.')]
+    return convert_mmpretrain_state_dict(_rename(state, rules, drop=r'^pool\.'))
+
+
+def to_dinov3_state_dict(state: StateDict) -> StateDict:
+    """Ours -> the DINOv3 repository's layout, which its ``ConvNeXt`` loads with
+    ``strict=True``: the official names, our ``norm3`` as both ``norm`` and ``norms.3``, the
+    other output norms (DINOv3 has none) left out. Raises :class:`CheckpointMismatchError` if
+    ``state`` has no ``norm3``."""
+    if 'norm3.weight' not in state:
+        raise CheckpointMismatchError(
+            'DINOv3 layout needs the last stage\'s output norm (norm3), which this state lacks.')
+    out = {k: v for k, v in state.items() if not re.match(r'^norm\d\.', k)}
+    for name in ('norm', 'norms.3'):
+        out.update({f'{name}.{p}': state[f'norm3.{p}'].clone() for p in ('weight', 'bias')})
+    return out
+
+
 CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {
     'official': convert_official_state_dict,
     'mmpretrain': convert_mmpretrain_state_dict,
@@ -220,6 +268,8 @@ CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {
     'torchvision': convert_torchvision_state_dict,
     'fcmae': convert_fcmae_state_dict,
     'huggingface': convert_huggingface_state_dict,
+    'dinov3': convert_dinov3_state_dict,
+    'dinov3_hf': convert_dinov3_hf_state_dict,
 }
 
 

@@ -5,7 +5,8 @@ Every checkpoint (``tools/*``, the Predictor, ``load_from`` / resume through
 ``init_cfg``) is read by :func:`load_checkpoint`: a URL is downloaded into torch's hub cache
 (``$TORCH_HOME/hub/checkpoints``, as torch and mmengine do, so earlier downloads are reused),
 then every file, downloaded or local, is unpickled with ``weights_only=True``, which builds
-tensors and plain containers only. A file that needs anything else is refused, naming the file
+tensors and plain containers only (a ``.safetensors`` file, Hugging Face's format, holds
+tensors only and is read as such). A file that needs anything else is refused, naming the file
 and what it needs; a user who trusts it opts in explicitly (``trust=True``, ``--trust-checkpoint``)
 and the full unpickling is logged as such.
 
@@ -35,6 +36,7 @@ import torch
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
+from ..engine.config import top_level_literal
 from ..engine.distributed import first_error_of_any_rank, host_group, local_rank
 from ..errors import InputError
 
@@ -148,15 +150,9 @@ def _literal_gpu_ids(config_source: str) -> Optional[list]:
         tree = ast.parse(config_source)
     except (SyntaxError, ValueError):
         return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == 'gpu_ids'
-                                                for t in node.targets):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return None
-            if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
-                return list(value)
+    value = top_level_literal(tree, 'gpu_ids')
+    if isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
+        return list(value)
     return None
 
 
@@ -184,6 +180,19 @@ def without_executable_strings(checkpoint: dict, source: str) -> dict:
     return checkpoint
 
 
+def _read_safetensors(path: str, source: str, map_location: MapLocation) -> dict:
+    """A ``.safetensors`` file (Hugging Face's format: tensors only, nothing to execute) as a
+    state dict."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    device = map_location if isinstance(map_location, (str, torch.device)) else 'cpu'
+    try:
+        return load_file(path, device=str(device))
+    except (SafetensorError, OSError) as error:
+        raise UnreadableCheckpointError(f'{source}: not a readable safetensors file ({error}).') \
+            from None
+
+
 def load_checkpoint(source: str, map_location: MapLocation = 'cpu',
                     trust: bool = False) -> dict:
     """The checkpoint dict at ``source`` (path or http(s) URL), read with ``weights_only=True``
@@ -193,6 +202,8 @@ def load_checkpoint(source: str, map_location: MapLocation = 'cpu',
     path = download(source) if is_url(source) else source
     if not osp.isfile(path):
         raise UnreadableCheckpointError(f'{source}: no such checkpoint file.')
+    if path.endswith('.safetensors'):
+        return _read_safetensors(path, source, map_location)
     checkpoint = _unpickle(path, source, map_location, trust)
     if trust:
         print_log(f'{source}: loaded with full unpickling (trusted by the user).',

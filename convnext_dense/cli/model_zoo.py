@@ -5,11 +5,12 @@
 
 README.md gets one short table; docs/model_zoo.md the full ones (params, FLOPs, checkpoints).
 
-Each paper config (``configs/{mask_rcnn,cascade_mask_rcnn,upernet}{,_v2}/*.py``) states the
-published results of its recipe in ``model_zoo = dict(...)`` (None where the paper ran no such
-model; the V2 papers published no detector / segmentor checkpoints, so those rows link the
-backbone weights); the table lists them with the config's path, so the README cannot drift
-from the configs.
+Each paper config (``configs/{mask_rcnn,cascade_mask_rcnn,upernet}{,_v2,_dinov3}/*.py``)
+states the published results of its recipe in ``model_zoo = dict(...)`` (None where the paper
+ran no such model; the V2 papers published no detector / segmentor checkpoints, so those rows
+link the backbone weights; DINOv3's backbone weights are gated, so those rows name the file and
+its terms, ``weights``); the table lists them with the config's path, so the README cannot
+drift from the configs.
 """
 import functools
 import glob
@@ -23,7 +24,8 @@ from .common import command_parser
 
 
 PAPER_CONFIG_DIRS = ('mask_rcnn', 'cascade_mask_rcnn', 'upernet', 'mask_rcnn_v2',
-                     'cascade_mask_rcnn_v2', 'upernet_v2')
+                     'cascade_mask_rcnn_v2', 'upernet_v2', 'mask_rcnn_dinov3',
+                     'cascade_mask_rcnn_dinov3', 'upernet_dinov3')
 BEGIN, END = '<!-- model-zoo:begin -->', '<!-- model-zoo:end -->'
 DETECTION_HEADER = ('| method | backbone | pretrain | schedule | box AP | mask AP | params | '
                     'FLOPs | config | official checkpoint |\n|---|---|---|---|---|---|---|---|---|---|')
@@ -44,10 +46,24 @@ def paper_configs() -> List[str]:
 def zoo_entry(path: str) -> dict:
     """The ``model_zoo`` dict a paper config states (its recipe's published results); read once
     per process (executing a config takes about a second)."""
-    entry = Config.fromfile(path).get('model_zoo')
+    config = Config.fromfile(path)
+    entry = config.get('model_zoo')
     if entry is None:
         raise KeyError(f'{path} has no model_zoo = dict(...) entry.')
+    entry.setdefault('backbone_checkpoint', _backbone_weights_url(config))
+    entry.setdefault('backbone_file', osp.basename(_backbone_weights(config)))
     return entry
+
+
+def _backbone_weights(config: Config) -> str:
+    return (config.model.backbone.get('init_cfg') or {}).get('checkpoint', '')
+
+
+def _backbone_weights_url(config: Config):
+    """The URL the config's backbone starts from, or None where it names a local file (weights
+    that are not public: the user downloads them and puts them there)."""
+    checkpoint = _backbone_weights(config)
+    return checkpoint if checkpoint.startswith(('http://', 'https://')) else None
 
 
 def results_text(entry: dict) -> str:
@@ -73,6 +89,8 @@ def _checkpoint(entry: dict) -> str:
         return f"[model]({entry['checkpoint']})"
     if entry.get('backbone_checkpoint'):
         return f"none published; [backbone]({entry['backbone_checkpoint']})"
+    if entry.get('weights'):
+        return f"none published; backbone `{entry['backbone_file']}` ({entry['weights']})"
     return 'none published; backbone weights unpublished'
 
 
@@ -102,7 +120,8 @@ def _compact_row(path: str, entry: dict) -> str:
 
 SIZE_ORDER = ('ConvNeXt-T', 'ConvNeXt-S', 'ConvNeXt-B', 'ConvNeXt-L', 'ConvNeXt-XL',
               'ConvNeXt V2-A', 'ConvNeXt V2-F', 'ConvNeXt V2-P', 'ConvNeXt V2-N', 'ConvNeXt V2-T',
-              'ConvNeXt V2-B', 'ConvNeXt V2-L', 'ConvNeXt V2-H')
+              'ConvNeXt V2-B', 'ConvNeXt V2-L', 'ConvNeXt V2-H', 'DINOv3 ConvNeXt-T',
+              'DINOv3 ConvNeXt-S', 'DINOv3 ConvNeXt-B', 'DINOv3 ConvNeXt-L')
 
 
 def _sorted_entries():

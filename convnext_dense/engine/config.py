@@ -49,11 +49,9 @@ def _registries(scope: str, name: str) -> List[Any]:
 
 
 def _resolve_type(type_name: str, registries: List[Any]):
-    for registry in registries:
-        cls = registry.get(type_name)
-        if cls is not None:
-            return cls
-    return None
+    """The class the first of ``registries`` that knows ``type_name`` gives it, or None."""
+    found = (registry.get(type_name) for registry in registries)
+    return next((cls for cls in found if cls is not None), None)
 
 
 def _known_type_names(registries: List[Any]) -> List[str]:
@@ -239,19 +237,26 @@ def _syntax_error_location(path: str) -> Optional[str]:
         return f'{path}:{error.lineno}: syntax error in config: {error.msg}'
     except OSError:
         return None
+    bases = top_level_literal(tree, '_base_', default=[])
+    for base in [bases] if isinstance(bases, str) else bases:
+        if '::' not in base:
+            found = _syntax_error_location(osp.normpath(osp.join(osp.dirname(path), base)))
+            if found:
+                return found
+    return None
+
+
+def top_level_literal(tree: ast.Module, name: str, default=None):
+    """The value a module's first top-level assignment to ``name`` gives, read from its syntax
+    tree without running it, if that value is a Python literal; else ``default``."""
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == '_base_'
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == name
                                                 for t in node.targets):
             try:
-                bases = ast.literal_eval(node.value)
+                return ast.literal_eval(node.value)
             except ValueError:
-                return None
-            for base in [bases] if isinstance(bases, str) else bases:
-                if '::' not in base:
-                    found = _syntax_error_location(osp.normpath(osp.join(osp.dirname(path), base)))
-                    if found:
-                        return found
-    return None
+                return default
+    return default
 
 
 CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')

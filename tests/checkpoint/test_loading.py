@@ -183,17 +183,15 @@ def test_config_strings_in_a_plain_checkpoint_are_not_run(tmp_path, trust):
 
 
 @pytest.fixture(scope='module')
-def demo_runner(tmp_path_factory):
+def demo_runner(toy_run_dir):
     """Our Runner on the Mask R-CNN demo, and a checkpoint it wrote."""
-    from convnext_dense.datasets import ensure_toy_coco
     from convnext_dense.engine.config import load_config
     from convnext_dense.engine.launch import build_runner
     from mmengine.registry import DefaultScope
-    root = tmp_path_factory.mktemp('demo_runner')
+    root = toy_run_dir('demo_runner')
     scopes = dict(DefaultScope._instance_dict)  # a Runner sets its scope for the whole process
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # the demo config reads data/toy_coco
-        ensure_toy_coco('data/toy_coco')
         cfg = load_config(DET)
         cfg.work_dir = str(root / 'work')
         # Its own visualiser: this module-scoped Runner outlives the test that builds it, and

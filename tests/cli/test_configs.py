@@ -6,9 +6,12 @@ def test_a_word_lists_the_matching_configs_with_their_results(capsys):
     rows = configs.main(['convnext-t_'])
     assert rows == {'cascade-mask-rcnn_convnext-t_fpn_3x_coco': 'box AP 50.4, mask AP 43.7',
                     'mask-rcnn_convnext-t_fpn_3x_coco': 'box AP 46.2, mask AP 41.7',
-                    'upernet_convnext-t_8xb2-160k_ade20k-512x512': 'mIoU 46.0 / 46.7 (ss / ms+flip)'}
+                    'upernet_convnext-t_8xb2-160k_ade20k-512x512': 'mIoU 46.0 / 46.7 (ss / ms+flip)',
+                    'cascade-mask-rcnn_dinov3-convnext-t_fpn_3x_coco': 'no published result',
+                    'mask-rcnn_dinov3-convnext-t_fpn_3x_coco': 'no published result',
+                    'upernet_dinov3-convnext-t_8xb2-160k_ade20k-512x512': 'no published result'}
     out = capsys.readouterr().out
-    assert 'mask-rcnn_convnext-t_fpn_3x_coco  ' in out and '3 config(s)' in out
+    assert 'mask-rcnn_convnext-t_fpn_3x_coco  ' in out and '6 config(s)' in out
 
 
 def test_wildcards_demo_configs_and_no_match(capsys):

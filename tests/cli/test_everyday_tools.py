@@ -39,17 +39,11 @@ def run(tool: str, *args: str, cwd: Path, expect_ok: bool = True) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    """Two-iteration runs of both demos (validated at the end), the detector's with TensorBoard."""
-    root = tmp_path_factory.mktemp('everyday')
-    runs = {}
-    for name, config, extra in (('det', DET, ['--tensorboard']), ('seg', SEG, [])):
-        work_dir = root / name
-        run(str(REPO / 'tools/train.py'), config, '--work-dir', str(work_dir), *extra,
-            '--cfg-options', 'train_cfg.max_iters=2', 'default_hooks.logger.interval=1', cwd=root)
-        runs[name] = work_dir
-    return root, runs
+@pytest.fixture
+def trained(demo_runs):
+    """The session's two-iteration runs of both demos (tests/conftest.py: validated at the end,
+    the detector's with TensorBoard) and the folder they ran in (its ``data`` the toy data)."""
+    return demo_runs['det'].parent, demo_runs
 
 
 def test_tensorboard_switch_writes_event_files(trained):

@@ -36,11 +36,10 @@ def tool_main(name: str):
 
 
 @pytest.fixture(scope='module')
-def here(toy_data, tmp_path_factory) -> Path:
+def here(toy_run_dir) -> Path:
     """A run directory with the toy data and a UperNet checkpoint (random weights, BN
     statistics moved off their initial values so the prediction is not uniform)."""
-    root = tmp_path_factory.mktemp('export')
-    (root / 'data').symlink_to(toy_data)
+    root = toy_run_dir('export')
     model = Predictor(str(SEG)).model
     generator = torch.Generator().manual_seed(0)
     for name, buffer in model.named_buffers():

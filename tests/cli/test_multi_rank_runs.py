@@ -64,13 +64,12 @@ class DrawRecorder(Hook):
 
 
 @pytest.fixture(scope='module')
-def root(tmp_path_factory, toy_data) -> Path:
+def root(toy_run_dir) -> Path:
     """The runs' folder: the toy data, the draw recorder, a config with it whose backbone is
     initialised from a URL (a local server counting requests: ``root.server``) and ``srun``."""
     import torch
     from convnext_dense.models import ConvNeXt
-    root = tmp_path_factory.mktemp('multi_rank')
-    (root / 'data').symlink_to(toy_data)
+    root = toy_run_dir('multi_rank')
     (root / 'draw_recorder.py').write_text(DRAW_RECORDER)
     (root / 'served').mkdir()
     torch.save(ConvNeXt(arch='atto').state_dict(), root / 'served/atto.pth')

@@ -92,8 +92,8 @@ def snapshot(work_dir: Path) -> dict:
 
 
 @pytest.fixture(scope='module')
-def root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp('reliability')
+def root(toy_run_dir) -> Path:
+    return toy_run_dir('reliability')
 
 
 @pytest.fixture(scope='module')

@@ -25,27 +25,20 @@ def python(code: str, cwd: Path) -> str:
     return result.stdout
 
 
-def train(config: str, work_dir: Path, cwd: Path, iters: int = 2) -> Path:
-    subprocess.run([sys.executable, str(REPO / 'tools/train.py'), config, '--work-dir',
-                    str(work_dir), '--cfg-options', f'train_cfg.max_iters={iters}',
-                    f'train_cfg.val_interval={iters}'], cwd=cwd, check=True,
-                   capture_output=True, timeout=600)
-    return work_dir / f'iter_{iters}.pth'
-
-
 @pytest.fixture(scope='module')
-def root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp('their_entry_points')
+def root(toy_run_dir) -> Path:
+    return toy_run_dir('their_entry_points')
 
 
-@pytest.fixture(scope='module')
-def det_checkpoint(root) -> str:
-    return str(train(DET, root / 'det', root))
+@pytest.fixture
+def det_checkpoint(demo_runs) -> str:
+    """The session's briefly trained detector (tests/conftest.py), trained by our tool."""
+    return str(demo_runs['det'] / 'iter_2.pth')
 
 
-@pytest.fixture(scope='module')
-def seg_checkpoint(root) -> str:
-    return str(train(SEG, root / 'seg', root))
+@pytest.fixture
+def seg_checkpoint(demo_runs) -> str:
+    return str(demo_runs['seg'] / 'iter_2.pth')
 
 
 def test_mmdet_apis_on_our_config_and_checkpoint(root, det_checkpoint):

@@ -33,9 +33,9 @@ FIRST_TEST_IMAGES = ['--cfg-options', f'test_dataloader.dataset.indices={TEST_IM
 
 
 @pytest.fixture(scope='module')
-def run_dir(tmp_path_factory) -> Path:
-    """A working directory shared by these runs, so the toy data is generated once."""
-    return tmp_path_factory.mktemp('runs')
+def run_dir(toy_run_dir) -> Path:
+    """A working directory shared by these runs, with the session's toy data."""
+    return toy_run_dir('runs')
 
 
 def run(args, cwd: Path, timeout: int = 600) -> str:

@@ -16,6 +16,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
 from convnext_dense.apis import Predictor
+from convnext_dense.cli.model_zoo import zoo_entry
 from convnext_dense.models import ARCH_SETTINGS
 from convnext_dense.tasks import task_of
 
@@ -79,10 +80,11 @@ def test_recipe_and_published_result(config):
         (arch, True, 0.0)
     assert backbone.drop_path_rate == drop_path
     checkpoint = backbone.init_cfg.checkpoint
+    zoo_checkpoint = zoo_entry(str(CONFIGS / config))['backbone_checkpoint']
     if weights:
-        assert checkpoint == V2_URL + weights == cfg.model_zoo.backbone_checkpoint
+        assert checkpoint == V2_URL + weights == zoo_checkpoint
     else:  # no published weights: a local path the user fills, and the zoo says so
-        assert not checkpoint.startswith('http') and cfg.model_zoo.backbone_checkpoint is None
+        assert not checkpoint.startswith('http') and zoo_checkpoint is None
     wrapper = cfg.optim_wrapper
     assert wrapper.type == 'AmpOptimWrapper' and wrapper.optimizer.lr == lr
     assert wrapper.paramwise_cfg == dict(decay_rate=decay, decay_type='layer_wise',

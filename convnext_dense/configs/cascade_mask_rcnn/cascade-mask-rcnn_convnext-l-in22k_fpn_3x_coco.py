@@ -1,13 +1,8 @@
-# ConvNeXt-L Cascade Mask R-CNN, 3x, ImageNet-22k init (official: 54.8 box AP / 47.6 mask AP,
-# 255M, 1354G); trained in fp32 as published.
+# ConvNeXt-L Cascade Mask R-CNN, 3x, ImageNet-22k init (official recipe); trained in fp32 as
+# published.
 _base_ = './cascade-mask-rcnn_convnext-b-in22k_fpn_3x_coco.py'
-model = dict(
-    backbone=dict(arch='large', drop_path_rate=0.7,
-                  init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_large_22k_224.pth')),
-    neck=dict(in_channels=[192, 384, 768, 1536]))
+model = dict(backbone=dict(arch='large', drop_path_rate=0.7, init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_large_22k_224.pth')),
+             neck=dict(in_channels=[192, 384, 768, 1536]))
 optim_wrapper = dict(type='OptimWrapper', paramwise_cfg=dict(decay_rate=0.7))
-# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
-model_zoo = dict(
-    backbone='ConvNeXt-L', pretrain='IN-22k', method='Cascade Mask R-CNN', schedule='3x (36 epochs)',
-    box_ap=54.8, mask_ap=47.6, params='255M', flops='1354G',
-    checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/cascade_mask_rcnn_convnext_large_22k_3x.pth')
+model_zoo = dict(backbone='ConvNeXt-L', box_ap=54.8, mask_ap=47.6, params='255M', flops='1354G',
+                 checkpoint='https://dl.fbaipublicfiles.com/convnext/coco/cascade_mask_rcnn_convnext_large_22k_3x.pth')

@@ -7,18 +7,13 @@ _base_ = [
     '../_base_/det_runtime.py',
 ]
 model = dict(
-    backbone=dict(
-        arch='tiny', use_grn=True, layer_scale_init_value=0.0, drop_path_rate=0.4,
-        init_cfg=dict(type='Pretrained', checkpoint='https://dl.fbaipublicfiles.com/convnext/convnextv2/im1k/convnextv2_tiny_1k_224_ema.pt')),
-    neck=dict(in_channels=[96, 192, 384, 768]),
+    backbone=dict(use_grn=True, layer_scale_init_value=0.0,
+                  init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnextv2/im1k/convnextv2_tiny_1k_224_ema.pt')),
     test_cfg=dict(rcnn=dict(nms=dict(type='soft_nms', iou_threshold=0.5))))
-optim_wrapper = dict(
-    optimizer=dict(lr=2e-4),
-    paramwise_cfg=dict(decay_rate=0.7, decay_type='layer_wise', num_layers=6))
+optim_wrapper = dict(optimizer=dict(lr=2e-4), paramwise_cfg=dict(decay_rate=0.7))
 # The lr is for the paper's 32 images per iteration (4 x 8 GPUs).
 auto_scale_lr = dict(base_batch_size=32)
 model_zoo = dict(
     backbone='ConvNeXt V2-T', pretrain='FCMAE + IN-1k', method='Cascade Mask R-CNN',
     schedule='3x (36 epochs), LSJ', box_ap=None, mask_ap=None, params='-', flops='-',
-    checkpoint=None,
-    backbone_checkpoint='https://dl.fbaipublicfiles.com/convnext/convnextv2/im1k/convnextv2_tiny_1k_224_ema.pt')
+    checkpoint=None)

@@ -10,7 +10,8 @@ _base_ = [
 num_classes = 5
 model = dict(
     data_preprocessor=dict(size=(128, 128)),
-    backbone=dict(arch='atto', drop_path_rate=0.0, layer_scale_init_value=1.0),
+    backbone=dict(arch='atto', drop_path_rate=0.0, layer_scale_init_value=1.0,
+                  init_cfg=dict(_delete_=True)),  # from scratch: no ImageNet weights
     decode_head=dict(in_channels=[40, 80, 160, 320], channels=64, num_classes=num_classes),
     auxiliary_head=dict(in_channels=160, channels=32, num_classes=num_classes),
     test_cfg=dict(mode='whole'))

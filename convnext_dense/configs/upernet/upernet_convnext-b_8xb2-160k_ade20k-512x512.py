@@ -1,12 +1,7 @@
-# ConvNeXt-B UperNet, 160k, ImageNet-1k init (official mIoU: 49.1 / 49.9 ms+flip; 122M, 1170G).
+# ConvNeXt-B UperNet, 160k, 512x512, ImageNet-1k init (official recipe).
 _base_ = './upernet_convnext-t_8xb2-160k_ade20k-512x512.py'
-model = dict(
-    backbone=dict(arch='base', init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_base_1k_224.pth')),
-    decode_head=dict(in_channels=[128, 256, 512, 1024]),
-    auxiliary_head=dict(in_channels=512))
+model = dict(backbone=dict(arch='base', init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnext_base_1k_224.pth')),
+             decode_head=dict(in_channels=[128, 256, 512, 1024]), auxiliary_head=dict(in_channels=512))
 optim_wrapper = dict(paramwise_cfg=dict(num_layers=12))
-# Published results of this recipe (official ConvNeXt README); tools/model_zoo.py lists them.
-model_zoo = dict(
-    backbone='ConvNeXt-B', pretrain='IN-1k', method='UperNet', schedule='160k, 512x512',
-    miou=(49.1, 49.9), params='122M', flops='1170G',
-    checkpoint='https://dl.fbaipublicfiles.com/convnext/ade20k/upernet_convnext_base_1k_512x512.pth')
+model_zoo = dict(backbone='ConvNeXt-B', miou=(49.1, 49.9), params='122M', flops='1170G',
+                 checkpoint='https://dl.fbaipublicfiles.com/convnext/ade20k/upernet_convnext_base_1k_512x512.pth')

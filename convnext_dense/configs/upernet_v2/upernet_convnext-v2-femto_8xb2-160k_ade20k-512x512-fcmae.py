@@ -1,12 +1,5 @@
-# ConvNeXt V2-femto UperNet for small devices, 160k, 512 x 512, FCMAE + IN-1k: a size the
-# paper did not run. The V2-T recipe with drop path 0.1, the bottom of the paper's sweep: small
-# models regularise less (as in V2's own ImageNet fine-tuning).
-_base_ = './upernet_convnext-v2-t_8xb2-160k_ade20k-512x512-fcmae.py'
-model = dict(
-    backbone=dict(arch='femto', drop_path_rate=0.1,
-                  init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnextv2/im1k/convnextv2_femto_1k_224_ema.pt')),
-    decode_head=dict(in_channels=[48, 96, 192, 384]),
-    auxiliary_head=dict(in_channels=192))
-model_zoo = dict(
-    backbone='ConvNeXt V2-F',
-    backbone_checkpoint='https://dl.fbaipublicfiles.com/convnext/convnextv2/im1k/convnextv2_femto_1k_224_ema.pt')
+# ConvNeXt V2-femto UperNet for small devices, 160k, 512 x 512, FCMAE + IN-1k: the V2-atto recipe.
+_base_ = './upernet_convnext-v2-atto_8xb2-160k_ade20k-512x512-fcmae.py'
+model = dict(backbone=dict(arch='femto', init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/convnextv2/im1k/convnextv2_femto_1k_224_ema.pt')),
+             decode_head=dict(in_channels=[48, 96, 192, 384]), auxiliary_head=dict(in_channels=192))
+model_zoo = dict(backbone='ConvNeXt V2-F')

@@ -1,7 +1,7 @@
 # mmdet's Cascade Mask R-CNN + FPN with a ConvNeXt-T backbone and the ConvNeXt paper's box
 # heads: per stage 4 shared convs + 1 fc (SyncBN), class-specific regression of decoded boxes
 # with GIoU loss (weight 10).
-_base_ = 'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py'
+_base_ = ['mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py', './convnext-t.py']
 
 
 def _giou_4conv1fc_head(target_stds):
@@ -24,13 +24,7 @@ def _giou_4conv1fc_head(target_stds):
 
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='ConvNeXt',
-        arch='tiny',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.4,
-        layer_scale_init_value=1.0),
+    backbone=dict(_delete_=True, **_base_.convnext_t),
     neck=dict(in_channels=[96, 192, 384, 768]),
     # mmdet's RoIAlign extraction, same values, with float32 RoI geometry under AMP and the
     # fastest kernel per device (convnext_dense/models/roi_extractors/).
