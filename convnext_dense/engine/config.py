@@ -10,6 +10,7 @@ Run-time checks (empty datasets, missing files, checkpoints that do not fit) are
 """
 import ast
 import difflib
+import functools
 import importlib
 import inspect
 import json
@@ -106,10 +107,51 @@ def _check_typed_dicts(node: Any, path: str, registries: List[Any]) -> None:
             _check_typed_dicts(value, f'{path}.{key}', registries)
 
 
+def _keys_read_from_cfg(source: str) -> set:
+    """The string keys ``source`` reads from an object named ``cfg`` or an attribute ``.cfg``:
+    ``cfg.get('compile')``, ``self.cfg['model']``, ``'sync_bn' in cfg``."""
+    def is_cfg(node) -> bool:
+        return (isinstance(node, ast.Name) and node.id == 'cfg') or \
+            (isinstance(node, ast.Attribute) and node.attr == 'cfg')
+
+    def text(node):
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            else None
+
+    keys = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == 'get' and is_cfg(node.func.value) and node.args:
+            keys.add(text(node.args[0]))
+        elif isinstance(node, ast.Subscript) and is_cfg(node.value):
+            keys.add(text(node.slice))
+        elif isinstance(node, ast.Compare) and any(isinstance(op, ast.In) for op in node.ops) \
+                and any(is_cfg(c) for c in node.comparators):
+            keys.add(text(node.left))
+    return keys - {None}
+
+
+@functools.lru_cache(maxsize=None)
+def runner_config_keys() -> frozenset:
+    """Every top-level config key a run reads besides the entries a config holds: the
+    arguments of mmengine's ``Runner.__init__``, and the keys the code of the Runner our
+    configs declare (``SafeLoadingRunner`` and its bases), and of our launcher, reads from its
+    config (``compile``, ``sync_bn``, ``model_wrapper_cfg``, ``trust_checkpoint``, ...), found in
+    their source, so that a key a new mmengine reads is known without a list to keep."""
+    from . import launch
+    from .runner import SafeLoadingRunner
+    keys = set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
+    modules = {inspect.getmodule(cls) for cls in SafeLoadingRunner.__mro__
+               if cls.__module__.startswith(('mmengine.', 'convnext_dense.'))} | {launch}
+    for module in modules:
+        keys |= _keys_read_from_cfg(inspect.getsource(module))
+    return frozenset(keys)
+
+
 def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
     """Each ``--cfg-options`` key names an existing entry, or an argument its parent's ``type``
-    accepts, or a Runner argument at the top level; otherwise :class:`ConfigError` with the
-    closest existing names."""
+    accepts, or a key a run reads at the top level (:func:`runner_config_keys`); otherwise
+    :class:`ConfigError` with the closest existing names."""
     if not options:
         return
     scope = cfg.get('default_scope') or 'mmengine'
@@ -117,7 +159,7 @@ def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
                                  'OPTIMIZERS', 'PARAM_SCHEDULERS', 'DATASETS', 'TRANSFORMS',
                                  'METRICS', 'VISUALIZERS', 'VISBACKENDS', 'DATA_SAMPLERS')
                   for r in _registries(scope, name)]
-    runner_arguments = set(inspect.signature(Runner.__init__).parameters)
+    runner_keys = runner_config_keys()
     for option in options:
         node: Any = cfg._cfg_dict
         parts = option.split('.')
@@ -136,14 +178,15 @@ def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
             if part in node:
                 node = node[part]
                 continue
-            if last and depth == 0 and part in runner_arguments:
+            if last and depth == 0 and part in runner_keys:
                 break
             type_name = node.get('type') if depth > 0 else None
             cls = _resolve_type(type_name, registries) if isinstance(type_name, str) else None
             accepted = _accepted_arguments(cls) if cls is not None else set()
             if last and (accepted is None or part in accepted):
                 break
-            choices = list(node) + sorted(accepted or ())
+            top_level = runner_keys if depth == 0 else ()
+            choices = list(node) + sorted(set(accepted or ()) | set(top_level))
             raise ConfigError(f'--cfg-options {option}: no entry {here!r}'
                               f'{_suggest(part, choices)}')
 

@@ -36,6 +36,32 @@ def test_typos_in_cfg_options_are_named_with_suggestions(cfg, option, message):
         check_cfg_options(cfg, {option: 1})
 
 
+MMENGINE_CONFIG_KEYS = {'compile', 'randomness', 'env_cfg', 'log_processor', 'sync_bn',
+                        'model_wrapper_cfg', 'find_unused_parameters', 'activation_checkpointing',
+                        'efficient_conv_bn_eval', 'experiment_name', 'default_scope'}
+
+
+def test_the_option_check_knows_every_key_mmengines_runner_reads(cfg):
+    """Read independently of the check (a text search of mmengine's runner module): every key
+    its Runner reads from a config is accepted at the top level, set or not, so a key the
+    next mmengine reads fails here rather than the user."""
+    import re
+    import inspect
+    from mmengine.runner import runner
+    source = inspect.getsource(runner)
+    read = set(re.findall(r"\bcfg\.get\(\s*'(\w+)'", source))
+    read |= set(re.findall(r"\bcfg\[\s*'(\w+)'\s*\]", source))
+    assert MMENGINE_CONFIG_KEYS <= read
+    for key in sorted(read | MMENGINE_CONFIG_KEYS):
+        check_cfg_options(cfg, {key: 1})
+
+
+def test_compile_from_the_command_line_is_accepted_and_a_typo_is_named(cfg):
+    check_cfg_options(cfg, {'compile': True})
+    with pytest.raises(ConfigError, match="no entry 'compil'; did you mean compile"):
+        check_cfg_options(cfg, {'compil': True})
+
+
 @pytest.mark.slow
 def test_every_shipped_config_passes_the_model_check():
     shipped = shipped_configs()
