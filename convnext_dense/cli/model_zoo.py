@@ -19,7 +19,7 @@ from typing import List
 
 from mmengine.config import Config
 
-from ..engine.config import CONFIG_ROOT, config_name
+from ..engine.config import CONFIG_ROOT, config_name, read_config
 from .common import command_parser
 
 
@@ -44,9 +44,9 @@ def paper_configs() -> List[str]:
 
 @functools.lru_cache(maxsize=None)
 def zoo_entry(path: str) -> dict:
-    """The ``model_zoo`` dict a paper config states (its recipe's published results); read once
-    per process (executing a config takes about a second)."""
-    config = Config.fromfile(path)
+    """The ``model_zoo`` dict a paper config states (its recipe's published results), with the
+    backbone weights it starts from."""
+    config = read_config(path)
     entry = config.get('model_zoo')
     if entry is None:
         raise KeyError(f'{path} has no model_zoo = dict(...) entry.')

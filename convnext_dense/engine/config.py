@@ -9,6 +9,7 @@ Run-time checks (empty datasets, missing files, checkpoints that do not fit) are
 :class:`~convnext_dense.engine.hooks.preflight.PreflightHook`'s, declared in the configs.
 """
 import ast
+import copy
 import difflib
 import functools
 import importlib
@@ -310,6 +311,20 @@ CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs
 def config_name(path: str) -> str:
     """The name a config is called by: its file name without the suffix."""
     return osp.splitext(osp.basename(path))[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_config(path: str, version: int) -> Config:
+    return Config.fromfile(path)
+
+
+def read_config(path: str) -> Config:
+    """``Config.fromfile(path)``, parsed once per process and file version, as a copy the
+    caller may change. mmengine reads every metafile of mmdet / mmseg for each ``package::``
+    base it resolves, about a second per paper config; commands and tests that read every
+    shipped config (``configs``, ``model-zoo``, the config checks) parse each once. For configs
+    whose bases do not change while the process runs (the shipped ones)."""
+    return copy.deepcopy(_parsed_config(osp.realpath(path), os.stat(path).st_mtime_ns))
 
 
 def shipped_configs() -> Dict[str, str]:

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
+from convnext_dense.engine.config import read_config
 from convnext_dense.models import ARCH_SETTINGS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -37,7 +38,7 @@ SHORT_SIDES = list(range(480, 801, 32))
 
 
 def load(config: str) -> Config:
-    return Config.fromfile(str(CONFIGS / config))
+    return read_config(str(CONFIGS / config))
 
 
 def build_on_meta(cfg: Config):

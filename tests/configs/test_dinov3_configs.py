@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
 
 from convnext_dense import cli
 from convnext_dense.checkpoint import to_dinov3_state_dict
 from convnext_dense.cli.model_zoo import zoo_entry
+from convnext_dense.engine.config import read_config
 from convnext_dense.models import ARCH_SETTINGS, ConvNeXt
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -48,7 +48,7 @@ def test_recipe_weights_and_model_zoo_row(config):
     family, letter = CONFIG_TABLE[config]
     _, lr, decay, decay_type, drop_path = FAMILIES[family]
     arch = SIZES[letter]
-    cfg = Config.fromfile(str(CONFIGS / config))
+    cfg = read_config(str(CONFIGS / config))
     backbone = cfg.model.backbone
     assert (backbone.arch, backbone.drop_path_rate, backbone.get('frozen_stages', 0)) == \
         (arch, drop_path[letter], 0)
@@ -120,7 +120,7 @@ def test_fine_tunes_on_toy_data_from_a_dinov3_checkpoint(family, dinov3_tiny, to
     checkpoints, evaluates, and the test command evaluates the checkpoint."""
     path, dinov3_state = dinov3_tiny
     pattern, *_ = FAMILIES[family]
-    recipe = Config.fromfile(str(CONFIGS / family / pattern.format('t')))
+    recipe = read_config(str(CONFIGS / family / pattern.format('t')))
     heads = ('decode_head=dict(in_channels=[96, 192, 384, 768]), '
              'auxiliary_head=dict(in_channels=384)' if family == 'upernet_dinov3' else
              'neck=dict(in_channels=[96, 192, 384, 768])')

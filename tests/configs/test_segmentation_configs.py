@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
+from convnext_dense.engine.config import read_config
 from convnext_dense.models import ARCH_SETTINGS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -33,7 +34,7 @@ LONG_SIDE = {512: 2048, 640: 2560}
 
 
 def load(name: str) -> Config:
-    return Config.fromfile(str(CONFIGS / 'upernet' / name))
+    return read_config(str(CONFIGS / 'upernet' / name))
 
 
 def test_every_paper_config_is_in_the_table():

@@ -17,6 +17,7 @@ from mmengine.registry import DefaultScope
 
 from convnext_dense.apis import Predictor
 from convnext_dense.cli.model_zoo import zoo_entry
+from convnext_dense.engine.config import read_config
 from convnext_dense.models import ARCH_SETTINGS
 from convnext_dense.tasks import task_of
 
@@ -62,7 +63,7 @@ ATTO = list(ARCH_SETTINGS['atto'].channels)
 
 
 def load(config: str) -> Config:
-    return Config.fromfile(str(CONFIGS / config))
+    return read_config(str(CONFIGS / config))
 
 
 def test_every_v2_config_is_in_the_table():

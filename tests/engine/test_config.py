@@ -8,7 +8,8 @@ from mmengine.config import Config
 
 from convnext_dense.engine.config import (CONFIG_ROOT, ConfigError, DatasetError,
                                           check_annotation_files, check_cfg_options,
-                                          check_model_config, config_file, shipped_configs)
+                                          check_model_config, config_file, read_config,
+                                          shipped_configs)
 
 DEMO = 'configs/demo/mask-rcnn_convnext-atto_toy.py'
 
@@ -67,7 +68,7 @@ def test_every_shipped_config_passes_the_model_check():
     shipped = shipped_configs()
     assert len(shipped) >= 34 and not any('_base_' in path for path in shipped.values())
     for path in shipped.values():
-        check_model_config(Config.fromfile(path))
+        check_model_config(read_config(path))
 
 
 def test_unknown_model_type_and_argument_are_named(cfg):
