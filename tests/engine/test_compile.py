@@ -132,3 +132,14 @@ def test_the_compile_flag_sets_the_config_key(tmp_path):
     assert run_config(args).compile is True
     args = train.parse_args([DEMOS['upernet'], '--work-dir', str(tmp_path)])
     assert 'compile' not in run_config(args)
+
+
+@pytest.mark.parametrize('drop_path_rate, training', [(0.4, True), (0.0, False)])
+def test_the_backbone_compiles_into_one_graph(drop_path_rate, training):
+    """No graph break (a break in the stage loop made dynamo run the whole backbone eager:
+    the fused-kernel gate asked torch.backends.mkldnn before asking whether it compiles)."""
+    import torch._dynamo as dynamo
+    from convnext_dense.models import ConvNeXt
+    backbone = ConvNeXt(arch='atto', drop_path_rate=drop_path_rate).train(training)
+    explained = dynamo.explain(backbone)(torch.randn(1, 3, 64, 64))
+    assert (explained.graph_count, explained.graph_break_count) == (1, 0)
