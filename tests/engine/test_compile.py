@@ -134,7 +134,8 @@ def test_the_compile_flag_sets_the_config_key(tmp_path):
     assert 'compile' not in run_config(args)
 
 
-@pytest.mark.parametrize('drop_path_rate, training', [(0.4, True), (0.0, False)])
+@pytest.mark.parametrize('drop_path_rate, training', [
+    pytest.param(0.4, True, marks=pytest.mark.slow), (0.0, False)])
 def test_the_backbone_compiles_into_one_graph(drop_path_rate, training):
     """No graph break (a break in the stage loop made dynamo run the whole backbone eager:
     the fused-kernel gate asked torch.backends.mkldnn before asking whether it compiles)."""
