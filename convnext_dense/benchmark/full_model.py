@@ -6,7 +6,9 @@ mmseg models), so any config runs without its dataset. Inference is ``model.test
 preprocessor + predict); a training step is data preprocessor, ``mode='loss'``,
 ``parse_losses``, backward and an AdamW step.
 """
+import copy
 import os.path as osp
+import time
 from dataclasses import asdict, dataclass
 from typing import Optional, Sequence, Tuple, Union
 
@@ -14,6 +16,7 @@ import torch
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from torch import nn
 
+from ..engine.compile import compile_static_parts
 from ..engine.config import load_config
 from ..engine.precision import set_tf32
 from ..tasks import task_of
@@ -34,6 +37,9 @@ class ModelBenchmarkSettings(RunSettings):
     dtype: str = 'fp32'
     warmup: int = 1
     rounds: int = 5
+    # Also time each model with its backbone and neck compiled (engine/compile.py), beside
+    # the eager one; the first compiled step (compilation) is reported apart.
+    compile: bool = False
 
 
 def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None) -> nn.Module:
@@ -111,6 +117,15 @@ def model_training_step(model: nn.Module, batch: dict, dtype: Optional[torch.dty
     return step
 
 
+def _seconds(step, backend) -> float:
+    """Seconds of one call of ``step``: for a compiled model's first, its compilation."""
+    backend.synchronize()
+    start = time.perf_counter()
+    step()
+    backend.synchronize()
+    return time.perf_counter() - start
+
+
 def run_model_benchmark(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
                         cfg_options: Optional[dict] = None, show_progress: bool = True) -> dict:
     """Times every config's model on the same synthetic batch size with ``settings.threads``
@@ -134,16 +149,23 @@ def _measure(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
                                         settings.seed)
         flops[name] = count_model_flops(model, batches[name])
         models[name] = model.train(settings.mode == 'train')
+        if settings.compile:
+            compiled = copy.deepcopy(model)
+            compile_static_parts(compiled, {})
+            models[f'{name} (compiled)'] = compiled
+            batches[f'{name} (compiled)'], flops[f'{name} (compiled)'] = batches[name], flops[name]
     make_step = model_training_step if settings.mode == 'train' else model_inference_step
     steps = {name: make_step(models[name], batches[name], autocast_dtype(settings.dtype),
                              backend.type) for name in models}
     peak = matmul_peak_flops(backend, DTYPES[settings.dtype])
+    first_step_s = {name: _seconds(step, backend) for name, step in steps.items()}
     timings = time_interleaved(steps, backend, settings.warmup, settings.rounds, show_progress)
     memory = measure_peak_memory(steps, backend)
     params = {name: count_parameters(model) for name, model in models.items()}
     results = build_results(timings, memory, params, flops, settings.batch_size, settings.mode,
                             peak)
     meta = dict(kind='model', **asdict(settings), threads_used=torch.get_num_threads(),
+                first_step_s=first_step_s,
                 configs=list(config_paths), device_name=backend.name(),
                 matmul_peak_gflops=peak / 1e9, environment=environment())
     return dict(meta=meta, results=results)

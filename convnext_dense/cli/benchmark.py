@@ -68,7 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--drop-path-rate', type=float, default=None,
                         help='backbone mode: stochastic depth of the last block, the same '
                              'linear schedule for every implementation (training steps)')
-    parser.add_argument('--compile', action='store_true', help='torch.compile every model')
+    parser.add_argument('--compile', action='store_true',
+                        help='backbone mode: torch.compile every model; config mode: also time '
+                             'each model with its backbone and neck compiled, beside eager')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
     parser.add_argument('--tf32', action=argparse.BooleanOptionalAction, default=True,
@@ -98,9 +100,10 @@ def run(args: argparse.Namespace) -> dict:
         return run_op_benchmark(OpBenchmarkSettings(
             op=args.op, **given, **{k: v for k, v in extra.items() if v is not None}))
     if args.config:
-        if args.compile or args.channels_last:
-            raise SystemExit('--compile and --channels-last apply to backbone mode only.')
-        settings = ModelBenchmarkSettings(**_given(args, ModelBenchmarkSettings))
+        if args.channels_last:
+            raise SystemExit('--channels-last applies to backbone mode only.')
+        settings = ModelBenchmarkSettings(compile=args.compile,
+                                          **_given(args, ModelBenchmarkSettings))
         if args.onnxruntime:
             return run_onnxruntime_benchmark(settings, args.config, args.cfg_options)
         return run_model_benchmark(settings, args.config, args.cfg_options)

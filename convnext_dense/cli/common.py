@@ -43,6 +43,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--compile', action='store_true',
+                        help="torch.compile the backbone and neck (the config's compile = True)")
 
 
 def run_config(args: argparse.Namespace) -> Config:
@@ -53,6 +55,8 @@ def run_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.trust_checkpoint:
         cfg.trust_checkpoint = True
+    if args.compile:
+        cfg.compile = True
     launch.set_work_dir(cfg, args.config, args.work_dir)
     launch.check_work_dir(cfg.work_dir)
     return cfg

@@ -8,6 +8,9 @@ unpickles them fully: a crafted file runs code. This Runner reads them, local or
 ``trust_checkpoint = True`` (``--trust-checkpoint``) is the user's explicit opt-in to full
 unpickling.
 
+The config key ``compile`` compiles the model's backbone and neck, not mmengine's whole training
+step (:mod:`convnext_dense.engine.compile`).
+
 It also applies ``env_cfg.tf32`` (:mod:`convnext_dense.engine.precision`) with the rest of
 mmengine's environment set-up, and builds data loaders whose workers leave SIGTERM / SIGINT to
 the main process (:mod:`~convnext_dense.engine.hooks.stop_on_signal`): the workers of mmengine's
@@ -21,6 +24,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..checkpoint import check_resumable, load_checkpoint
+from .compile import compile_options, compile_static_parts
 from .hooks.stop_on_signal import leave_stop_signals_to_the_main_process
 from .precision import set_tf32
 
@@ -30,6 +34,27 @@ class SafeLoadingRunner(Runner):
     resume) reads the file or URL without running code from it, unless the config sets
     ``trust_checkpoint=True``, that applies ``env_cfg.tf32``, and whose data-loader workers
     leave SIGTERM / SIGINT to the main process. Everything else is mmengine's."""
+
+    def _maybe_compile(self, target: str) -> None:
+        """mmengine compiles the whole ``target`` step (losses, optimizer step included) when
+        the config sets ``compile``; this compiles its static parts instead
+        (:mod:`convnext_dense.engine.compile`), for training and, through :meth:`val` /
+        :meth:`test`, inference."""
+        options = compile_options(self.cfg.get('compile'))
+        if options is None:
+            return
+        compiled = compile_static_parts(self.model, options)
+        if compiled:
+            self.logger.info(f'torch.compile({options or ""}) of the model\'s '
+                             f'{" and ".join(compiled)}; the first iterations compile them.')
+
+    def val(self) -> dict:
+        self._maybe_compile('val_step')
+        return super().val()
+
+    def test(self) -> dict:
+        self._maybe_compile('test_step')
+        return super().test()
 
     def setup_env(self, env_cfg: dict) -> None:
         super().setup_env(env_cfg)

@@ -41,10 +41,12 @@ def fused_cpu_path_applies(x: Tensor, enabled: bool) -> bool:
     non-constant weights), TorchScript tracing or scripting (``torch.onnx.export``, FLOP
     counters: they must see standard aten ops only).
     """
-    return (enabled and x.device.type == 'cpu' and x.dtype == torch.float32
-            and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled('cpu')
-            and not torch.compiler.is_compiling() and not torch.jit.is_tracing()
-            and not torch.jit.is_scripting())
+    # Compiling first: dynamo cannot trace torch.backends.mkldnn.is_available(), and a graph
+    # break in every block would leave the whole backbone eager.
+    return (not torch.compiler.is_compiling() and not torch.jit.is_tracing()
+            and not torch.jit.is_scripting() and enabled and x.device.type == 'cpu'
+            and x.dtype == torch.float32 and torch.backends.mkldnn.is_available()
+            and not torch.is_autocast_enabled('cpu'))
 
 
 def bf16_fused_inference_applies(x: Tensor, enabled: bool) -> bool:
@@ -52,13 +54,12 @@ def bf16_fused_inference_applies(x: Tensor, enabled: bool) -> bool:
     a CPU whose oneDNN runs bf16 GEMMs (AVX512-BF16 or AMX), and none of the exclusions of
     :func:`fused_cpu_path_applies` other than autocast itself. Under autocast with autograd
     the plain path runs (autocast's own casts)."""
-    return (enabled and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.bfloat16)
-            and torch.is_autocast_enabled('cpu')
+    return (not torch.compiler.is_compiling() and not torch.jit.is_tracing()
+            and not torch.jit.is_scripting() and enabled and x.device.type == 'cpu'
+            and x.dtype in (torch.float32, torch.bfloat16) and torch.is_autocast_enabled('cpu')
             and torch.get_autocast_dtype('cpu') == torch.bfloat16
             and not torch.is_grad_enabled() and torch.backends.mkldnn.is_available()
-            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-            and not torch.compiler.is_compiling() and not torch.jit.is_tracing()
-            and not torch.jit.is_scripting())
+            and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def gelu_epilogue(activation: nn.Module) -> Optional[str]:
