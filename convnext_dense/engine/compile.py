@@ -20,7 +20,13 @@ from typing import List, Optional, Union
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from ..errors import InputError
+
 COMPILED_PARTS = ('backbone', 'neck')
+
+
+class CompileOptionError(InputError, TypeError):
+    """A config's ``compile`` is neither a bool nor a dict of ``torch.compile`` options."""
 
 
 def compile_options(value: Union[None, bool, dict]) -> Optional[dict]:
@@ -32,7 +38,8 @@ def compile_options(value: Union[None, bool, dict]) -> Optional[dict]:
         return {}
     if isinstance(value, dict):
         return dict(value)
-    raise TypeError(f'compile = {value!r}: give True, False or a dict of torch.compile options.')
+    raise CompileOptionError(f'compile = {value!r}: give True, False or a dict of '
+                             f'torch.compile options.')
 
 
 def compile_static_parts(model: nn.Module, options: dict) -> List[str]:
