@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # never pulls a different (multi-gigabyte) torch build.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: venv demo test test-all bench bench-models bench-ops clean
+.PHONY: venv demo test test-all bench bench-models bench-ops bench-compiled \
+	bench-compiled-backbones bench-compiled-models clean
 
 venv: $(STAMP)
 
@@ -78,7 +79,7 @@ bench-ops: $(STAMP)
 	$(OP_BENCH) --op roi_align --count 1024 --rounds 3 --dtype bf16 --json $(BENCH_DIR)/op_roi-align_bf16.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/op_*.json --out $(BENCH_DIR)/ops.png
 
-bench: bench-models bench-ops
+bench: bench-models bench-ops bench-compiled
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode infer --batch-size 8 --json $(BENCH_DIR)/infer_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --json $(BENCH_DIR)/train_fp32.json
 	$(PY) tools/benchmark.py $(BENCH_ARGS) --mode train --batch-size 4 --drop-path-rate 0.4 \
@@ -112,6 +113,40 @@ bench-models: $(STAMP)
 	$(MODEL_BENCH) --mode infer --batch-size 1 --img-size 512 --config $(UPERNET_T) \
 		--json $(BENCH_DIR)/model_infer_upernet-t.json
 	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/model_*.json --out $(BENCH_DIR)/models.png
+
+# torch.compile beside eager, each pair in one run (compile time and graph breaks in the JSON's
+# meta), fp32 and bf16 autocast, 2 threads. Backbones: ConvNeXt-T and V2-T, ours and timm, NHWC
+# at 224, inference at batch 8 and training steps at batch 4 with the paper's drop path (0.4).
+# Whole models: the three T configs (backbone and neck compiled), training steps at batch 2 and
+# inference of one image, both at 512.
+COMPILED_BACKBONE := $(PY) tools/benchmark.py --arch tiny --img-size 224 --threads 2 \
+	--channels-last --impls ours,timm --compile --warmup 1 --rounds 5
+COMPILED_MODEL := $(PY) tools/benchmark.py --img-size 512 --threads 2 --compile --warmup 1 --rounds 3
+COMPILED_MODELS := mask-rcnn-t:configs/mask_rcnn/mask-rcnn_convnext-t_fpn_3x_coco.py \
+	cascade-mask-rcnn-t:configs/cascade_mask_rcnn/cascade-mask-rcnn_convnext-t_fpn_3x_coco.py \
+	upernet-t:configs/upernet/upernet_convnext-t_8xb2-160k_ade20k-512x512.py
+
+bench-compiled: bench-compiled-backbones bench-compiled-models
+
+bench-compiled-backbones: $(STAMP)
+	for dtype in fp32 bf16; do for v in v1 v2; do \
+		grn=$$([ $$v = v2 ] && echo --v2); \
+		$(COMPILED_BACKBONE) $$grn --dtype $$dtype --mode train --batch-size 4 --drop-path-rate 0.4 \
+			--json $(BENCH_DIR)/compile_backbone_$${v}_train_$$dtype.json || exit 1; \
+		$(COMPILED_BACKBONE) $$grn --dtype $$dtype --mode infer --batch-size 8 \
+			--json $(BENCH_DIR)/compile_backbone_$${v}_infer_$$dtype.json || exit 1; \
+	done; done
+	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/compile_backbone_*.json --out $(BENCH_DIR)/compiled_backbones.png
+
+bench-compiled-models: $(STAMP)
+	for dtype in fp32 bf16; do for entry in $(COMPILED_MODELS); do \
+		name=$${entry%%:*}; config=$${entry#*:}; \
+		$(COMPILED_MODEL) --config $$config --dtype $$dtype --mode train --batch-size 2 \
+			--json $(BENCH_DIR)/compile_$${name}_train_$$dtype.json || exit 1; \
+		$(COMPILED_MODEL) --config $$config --dtype $$dtype --mode infer --batch-size 1 \
+			--json $(BENCH_DIR)/compile_$${name}_infer_$$dtype.json || exit 1; \
+	done; done
+	$(PY) tools/plot_benchmarks.py $(BENCH_DIR)/compile_*-t_*.json --out $(BENCH_DIR)/compiled_models.png
 
 clean:
 	rm -rf $(VENV) work_dirs

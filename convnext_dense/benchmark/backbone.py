@@ -2,16 +2,19 @@
 
 :func:`run_backbone_benchmark` builds each implementation from :func:`reference_weights`, checks
 in fp32 that all of them produce our outputs, then times them interleaved in the requested mode,
-dtype and memory format, and returns a report (see :mod:`.report` for its schema).
+dtype and memory format, and returns a report (see :mod:`.report` for its schema). With
+``compile``, each is timed beside its ``torch.compile``'d twin (:mod:`.compiled`).
 """
 from dataclasses import asdict, dataclass
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Union
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from ..engine.compile import compile_options
 from ..engine.precision import set_tf32
+from .compiled import first_step_seconds, graph_breaks, with_compiled_twins
 from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, RunSettings, autocast_dtype, check_agreement, inference_step,
@@ -37,7 +40,8 @@ class BackboneBenchmarkSettings(RunSettings):
     dtype: str = 'fp32'
     channels_last: bool = False
     drop_path_rate: float = 0.0
-    compile: bool = False
+    # True or torch.compile options: also time each implementation compiled, beside eager.
+    compile: Union[bool, dict] = False
 
 
 def run_backbone_benchmark(settings: BackboneBenchmarkSettings, impls: Sequence[str],
@@ -63,14 +67,27 @@ def _measure(settings: BackboneBenchmarkSettings, impls: Sequence[str],
     differences = _check_fp32_agreement(models, batch)
     flops = count_flops(models[next(iter(models))], (batch[:1], ))
     peak = matmul_peak_flops(backend, DTYPES[settings.dtype])
-    steps = _prepare_steps(models, batch, settings, backend)
+    batch = _place(models, batch, settings, backend)
+    options = compile_options(settings.compile)
+    compiled_meta = {}
+    if options is not None:
+        compiled_meta['graph_breaks'] = {
+            name: graph_breaks(model, batch[:1], grad=settings.mode == 'train')
+            for name, model in models.items()}
+        models = with_compiled_twins(models, options, lambda model, o: model.compile(**o))
+        differences = {name: differences.get(name) for name in models}
+    steps = _make_steps(models, batch, settings, backend)
+    if options is not None:
+        compiled_meta['first_step_s'] = {name: first_step_seconds(step, backend)
+                                         for name, step in steps.items()}
     timings = time_interleaved(steps, backend, settings.warmup, settings.rounds, show_progress)
     memory = measure_peak_memory(steps, backend)
 
     params = {name: count_parameters(model) for name, model in models.items()}
     results = build_results(timings, memory, params, dict.fromkeys(models, flops),
                             settings.batch_size, settings.mode, peak, differences)
-    meta = dict(kind='backbone', **asdict(settings), threads_used=torch.get_num_threads(),
+    meta = dict(kind='backbone', **asdict(settings), **compiled_meta,
+                threads_used=torch.get_num_threads(),
                 impls=list(models), device_name=backend.name(), matmul_peak_gflops=peak / 1e9,
                 agreement=dict(reference=next(iter(models)), atol=AGREEMENT_ATOL,
                                rtol=AGREEMENT_RTOL, checked_in='fp32'),
@@ -103,19 +120,23 @@ def _check_fp32_agreement(models: Dict[str, nn.Module], batch: torch.Tensor) -> 
     return check_agreement(outputs, next(iter(models)), AGREEMENT_ATOL, AGREEMENT_RTOL)
 
 
-def _prepare_steps(models: Dict[str, nn.Module], batch: torch.Tensor,
-                   settings: BackboneBenchmarkSettings, backend):
-    # Without --channels-last every model keeps the layout it is built with (ours: NHWC).
+def _place(models: Dict[str, nn.Module], batch: torch.Tensor,
+           settings: BackboneBenchmarkSettings, backend) -> torch.Tensor:
+    """Moves models and batch to the device (and NHWC with ``--channels-last``; without it every
+    model keeps the layout it is built with, ours NHWC), in the mode's train / eval state."""
     batch = batch.to(backend.device)
     if settings.channels_last:
         batch = batch.contiguous(memory_format=torch.channels_last)
-    make_step = training_step if settings.mode == 'train' else inference_step
-    steps = {}
-    for name, model in models.items():
+    for model in models.values():
         model.to(backend.device)
         if settings.channels_last:
             model.to(memory_format=torch.channels_last)
         model.train(settings.mode == 'train')
-        runnable = torch.compile(model) if settings.compile else model
-        steps[name] = make_step(runnable, batch, autocast_dtype(settings.dtype), backend.type)
-    return steps
+    return batch
+
+
+def _make_steps(models: Dict[str, nn.Module], batch: torch.Tensor,
+                settings: BackboneBenchmarkSettings, backend):
+    make_step = training_step if settings.mode == 'train' else inference_step
+    return {name: make_step(model, batch, autocast_dtype(settings.dtype), backend.type)
+            for name, model in models.items()}

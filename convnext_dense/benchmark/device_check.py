@@ -20,9 +20,14 @@ test keeps the driver working where no GPU is (``tools/gpu/README.md``).
    (TF32), bf16 and fp16, channels_last, at batch 64 and 256 (outputs checked equal).
 6. ``model_*``: training steps (AMP) and inference of Mask R-CNN, Cascade Mask R-CNN and
    UperNet (ours beside the stock mmdet / mmseg ConvNeXt-T configs), with peak memory.
+7. ``compiled_*``: eager beside ``torch.compile`` in fp16 and bf16 autocast: ConvNeXt-T and
+   V2-T inference (ours and timm, batch 256, as timm's table), then the three T models'
+   training steps and inference (backbone and neck compiled), with compile time and graph
+   breaks.
 
 The published figures they are read against are :data:`ANCHORS`.
 """
+import fnmatch
 import json
 import os
 import os.path as osp
@@ -31,7 +36,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 import torch
 
@@ -41,6 +46,10 @@ from ..engine.config import CONFIG_ROOT
 ANCHORS = {
     'backbone_v1_fp32_b64': ('ConvNeXt-T paper, A100, TF32 + channels_last: 1943.5 img/s', 1943.5),
     'backbone_v1_bf16_b256': ('timm, RTX 4090, convnext_tiny AMP eager: 4815 img/s', 4815.0),
+    'compiled_backbone_v1': ('timm, RTX 4090, convnext_tiny AMP: eager 4815, compiled 6698 img/s',
+                             6698.0),
+    'compiled_backbone_v2': ('timm, RTX 4090, convnextv2_tiny AMP: eager 2142, compiled 6254 '
+                             'img/s', 6254.0),
     'model_mask-rcnn_train': ('mmdet Mask R-CNN ConvNeXt-T, training memory: 7.3 GB', 7.3 * 1024),
     'model_upernet_infer': ('mmseg UperNet ConvNeXt-T, V100: 19.9 FPS', 19.9),
 }
@@ -81,6 +90,10 @@ class Sizes:
     model_amp_dtype: str
     backbone_dtypes: tuple
     rounds: int
+    compiled_dtypes: tuple
+    compiled_backbones: tuple  # 'v1', 'v2'
+    compiled_models: tuple  # (family, mode) pairs
+    compile: Union[bool, dict]  # the benchmarks' compile setting (torch.compile options)
 
 
 SIZES = {
@@ -90,13 +103,22 @@ SIZES = {
                                                               'mmpretrain'),
                   model_configs=PAPER_CONFIGS,
                   model_img_size=dict(train=1024, infer=800), model_amp_dtype='fp16',
-                  backbone_dtypes=('fp32', 'bf16', 'fp16'), rounds=10),
+                  backbone_dtypes=('fp32', 'bf16', 'fp16'), rounds=10,
+                  compiled_dtypes=('fp16', 'bf16'), compiled_backbones=('v1', 'v2'),
+                  compiled_models=tuple((family, mode) for family in PAPER_CONFIGS
+                                        for mode in ('train', 'infer')),
+                  compile=True),
     'cpu': Sizes(resume_iters=4, roi_count=64, roi_img_size=256, roi_channels=16, nms_count=300,
                  backbone_arch='atto', backbone_img_size=64, backbone_batches=(2, ),
                  backbone_impls=('ours', 'timm'), model_configs=DEMO_CONFIGS,
                  model_img_size=dict(train=128, infer=128), model_amp_dtype='bf16',
                  # fp16 autocast on a CPU is no path anyone trains on, and takes minutes
-                 backbone_dtypes=('fp32', 'bf16'), rounds=2),
+                 backbone_dtypes=('fp32', 'bf16'), rounds=2, compiled_dtypes=('bf16', ),
+                 # One check of each kind proves the driver; dynamo's capture without
+                 # inductor's code generation, which costs minutes on 2 cores (inductor on CPU
+                 # is proven by tests/engine/test_compile.py).
+                 compiled_backbones=('v2', ), compiled_models=(('mask-rcnn', 'train'), ),
+                 compile=dict(backend='eager')),
 }
 
 
@@ -129,20 +151,29 @@ def plan(device: str) -> List[tuple]:
         for mode in ('train', 'infer'):
             checks.append((f'model_{family}_{mode}', _bound(check_model, family=family,
                                                              mode=mode)))
+    for dtype in sizes.compiled_dtypes:
+        for version in sizes.compiled_backbones:
+            checks.append((f'compiled_backbone_{version}_{dtype}',
+                           _bound(check_compiled_backbone, use_grn=version == 'v2', dtype=dtype)))
+    for dtype in sizes.compiled_dtypes:
+        for family, mode in sizes.compiled_models:
+            checks.append((f'compiled_model_{family}_{mode}_{dtype}',
+                           _bound(check_model, family=family, mode=mode, dtype=dtype,
+                                  compiled=True)))
     return checks
 
 
 def run_checks(device: str, out_dir: str, budget_s: float,
                only: Optional[List[str]] = None) -> List[CheckResult]:
-    """Runs :func:`plan`'s checks (those named in ``only``, if given) until ``budget_s``;
-    writes ``checks.jsonl`` and ``summary.md`` into ``out_dir``."""
+    """Runs :func:`plan`'s checks (those matching a name or shell pattern of ``only``, if given)
+    until ``budget_s``; writes ``checks.jsonl`` and ``summary.md`` into ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)
     sizes = SIZES[_kind(device)]
     start, results = time.monotonic(), []
     lines = osp.join(out_dir, 'checks.jsonl')
     open(lines, 'w').close()
     for name, check in plan(device):
-        if only and name not in only:
+        if only and not any(fnmatch.fnmatchcase(name, pattern) for pattern in only):
             continue
         if time.monotonic() - start > budget_s:
             result = CheckResult(name, None, error=f'skipped: the {budget_s:.0f}-s budget was spent')
@@ -321,18 +352,55 @@ def check_backbone(device: str, sizes: Sizes, work: str, use_grn: bool, dtype: s
     return True, figures, report
 
 
-def check_model(device: str, sizes: Sizes, work: str, family: str, mode: str):
+def check_compiled_backbone(device: str, sizes: Sizes, work: str, use_grn: bool, dtype: str):
+    """Ours and timm, eager and compiled, inference at the largest batch; passes when every
+    compiled backbone is one graph."""
+    from .backbone import BackboneBenchmarkSettings, run_backbone_benchmark
+    report = run_backbone_benchmark(BackboneBenchmarkSettings(
+        arch=sizes.backbone_arch, use_grn=use_grn, img_size=sizes.backbone_img_size,
+        batch_size=sizes.backbone_batches[-1], dtype=dtype, channels_last=True, device=device,
+        rounds=sizes.rounds, compile=sizes.compile), ('ours', 'timm'), show_progress=False)
+    figures = {f'img/s {k}': v['images_per_s']['median'] for k, v in report['results'].items()}
+    figures.update(_compile_figures(report['meta']))
+    breaks = report['meta']['graph_breaks']
+    return all(b['breaks'] == 0 for b in breaks.values()), figures, report
+
+
+def check_model(device: str, sizes: Sizes, work: str, family: str, mode: str,
+                dtype: Optional[str] = None, compiled: bool = False):
+    """Ours beside the stock config (eager), or ours eager beside ours compiled; a compiled
+    check passes when backbone and neck compile without graph breaks."""
     from .full_model import ModelBenchmarkSettings, run_model_benchmark
-    dtype = sizes.model_amp_dtype if mode == 'train' else 'fp32'
+    dtype = dtype or (sizes.model_amp_dtype if mode == 'train' else 'fp32')
+    configs = sizes.model_configs[family][:1] if compiled else sizes.model_configs[family]
     report = run_model_benchmark(ModelBenchmarkSettings(
         img_size=sizes.model_img_size[mode], batch_size=2 if mode == 'train' else 1, mode=mode,
-        dtype=dtype, device=device, rounds=max(2, sizes.rounds // 2)),
-        sizes.model_configs[family], show_progress=False)
+        dtype=dtype, device=device, rounds=max(2, sizes.rounds // 2),
+        compile=sizes.compile if compiled else False), configs, show_progress=False)
     figures = {}
     for name, entry in report['results'].items():
         figures[f'img/s {name}'] = entry['images_per_s']['median']
         figures[f'peak MB {name}'] = entry['peak_memory_mb']
-    return True, figures, report
+    if not compiled:
+        return True, figures, report
+    figures.update(_compile_figures(report['meta']))
+    breaks = [b['breaks'] for parts in report['meta']['graph_breaks'].values()
+              for b in parts.values()]
+    return all(count == 0 for count in breaks), figures, report
+
+
+def _compile_figures(meta: dict) -> dict:
+    """First-step seconds of the compiled rows, and graph breaks (per model, or per model
+    part)."""
+    figures = {f'first step s {k}': v for k, v in meta['first_step_s'].items()
+               if k.endswith('(compiled)')}
+    for name, found in meta['graph_breaks'].items():
+        if 'breaks' in found:
+            figures[f'graph breaks {name}'] = found['breaks']
+        else:
+            figures.update({f'graph breaks {name} {part}': b['breaks']
+                            for part, b in found.items()})
+    return figures
 
 
 def _losses(work_dir: str) -> dict:

@@ -6,26 +6,24 @@ mmseg models), so any config runs without its dataset. Inference is ``model.test
 preprocessor + predict); a training step is data preprocessor, ``mode='loss'``,
 ``parse_losses``, backward and an AdamW step.
 """
-import copy
 import os.path as osp
-import time
 from dataclasses import asdict, dataclass
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from torch import nn
 
-from ..engine.compile import compile_static_parts
+from ..engine.compile import COMPILED_PARTS, compile_options, compile_static_parts
 from ..engine.config import load_config
 from ..engine.precision import set_tf32
 from ..tasks import task_of
+from .compiled import compiled_name, first_step_seconds, graph_breaks, with_compiled_twins
 from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, RunSettings, adamw, autocast_context, autocast_dtype,
                       measure_peak_memory, time_interleaved)
 from .report import build_results, environment
-
 
 
 @dataclass
@@ -37,9 +35,9 @@ class ModelBenchmarkSettings(RunSettings):
     dtype: str = 'fp32'
     warmup: int = 1
     rounds: int = 5
-    # Also time each model with its backbone and neck compiled (engine/compile.py), beside
-    # the eager one; the first compiled step (compilation) is reported apart.
-    compile: bool = False
+    # True or torch.compile options: also time each model with its backbone and neck compiled
+    # (engine/compile.py) beside the eager one; compile time and graph breaks are reported apart.
+    compile: Union[bool, dict] = False
 
 
 def build_model_from_config(config_path: str, cfg_options: Optional[dict] = None) -> nn.Module:
@@ -117,13 +115,19 @@ def model_training_step(model: nn.Module, batch: dict, dtype: Optional[torch.dty
     return step
 
 
-def _seconds(step, backend) -> float:
-    """Seconds of one call of ``step``: for a compiled model's first, its compilation."""
-    backend.synchronize()
-    start = time.perf_counter()
-    step()
-    backend.synchronize()
-    return time.perf_counter() - start
+def static_part_graph_breaks(model: nn.Module, batch: dict, training: bool) -> Dict[str, dict]:
+    """:func:`.compiled.graph_breaks` of each part :func:`compile_static_parts` compiles, on
+    one image of ``batch`` (a part's input is the previous part's output)."""
+    data = model.data_preprocessor(dict(inputs=batch['inputs'][:1],
+                                        data_samples=batch['data_samples'][:1]), training)
+    found, value = {}, data['inputs']
+    for name in COMPILED_PARTS:
+        part = getattr(model, name, None)
+        if isinstance(part, nn.Module):
+            found[name] = graph_breaks(part, value, grad=training)
+            with torch.set_grad_enabled(training):
+                value = part(value)
+    return found
 
 
 def run_model_benchmark(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
@@ -140,6 +144,7 @@ def _measure(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
              cfg_options: Optional[dict], show_progress: bool) -> dict:
     backend = device_backend(settings.device)
     set_tf32(settings.tf32)
+    training = settings.mode == 'train'
     models, batches, flops = {}, {}, {}
     for path in config_paths:
         name = osp.splitext(osp.basename(path))[0]
@@ -148,24 +153,28 @@ def _measure(settings: ModelBenchmarkSettings, config_paths: Sequence[str],
         batches[name] = synthetic_batch(model, settings.batch_size, settings.img_size,
                                         settings.seed)
         flops[name] = count_model_flops(model, batches[name])
-        models[name] = model.train(settings.mode == 'train')
-        if settings.compile:
-            compiled = copy.deepcopy(model)
-            compile_static_parts(compiled, {})
-            models[f'{name} (compiled)'] = compiled
-            batches[f'{name} (compiled)'], flops[f'{name} (compiled)'] = batches[name], flops[name]
-    make_step = model_training_step if settings.mode == 'train' else model_inference_step
+        models[name] = model.train(training)
+    options = compile_options(settings.compile)
+    compiled_meta = {}
+    if options is not None:
+        compiled_meta['graph_breaks'] = {
+            name: static_part_graph_breaks(model, batches[name], training)
+            for name, model in models.items()}
+        models = with_compiled_twins(models, options, compile_static_parts)
+        for name in list(batches):
+            batches[compiled_name(name)], flops[compiled_name(name)] = batches[name], flops[name]
+    make_step = model_training_step if training else model_inference_step
     steps = {name: make_step(models[name], batches[name], autocast_dtype(settings.dtype),
                              backend.type) for name in models}
     peak = matmul_peak_flops(backend, DTYPES[settings.dtype])
-    first_step_s = {name: _seconds(step, backend) for name, step in steps.items()}
+    first_step_s = {name: first_step_seconds(step, backend) for name, step in steps.items()}
     timings = time_interleaved(steps, backend, settings.warmup, settings.rounds, show_progress)
     memory = measure_peak_memory(steps, backend)
     params = {name: count_parameters(model) for name, model in models.items()}
     results = build_results(timings, memory, params, flops, settings.batch_size, settings.mode,
                             peak)
-    meta = dict(kind='model', **asdict(settings), threads_used=torch.get_num_threads(),
-                first_step_s=first_step_s,
+    meta = dict(kind='model', **asdict(settings), **compiled_meta,
+                threads_used=torch.get_num_threads(), first_step_s=first_step_s,
                 configs=list(config_paths), device_name=backend.name(),
                 matmul_peak_gflops=peak / 1e9, environment=environment())
     return dict(meta=meta, results=results)

@@ -171,6 +171,34 @@ def format_markdown(reports: List[dict]) -> str:
     return '\n'.join(lines)
 
 
+def format_compiled_markdown(reports: List[dict]) -> str:
+    """One Markdown table of the eager / compiled pairs of ``--compile`` reports: a row per
+    model, with the ratio, each one's first step (for the compiled one, mostly compilation) and
+    the graph breaks dynamo found."""
+    from .compiled import compiled_name
+    lines = ['| setting | model | eager img/s | compiled img/s | compiled / eager | '
+             'first step s, eager / compiled | graph breaks |', '|---|---|---|---|---|---|---|']
+    for report in reports:
+        meta, results = report['meta'], report['results']
+        setting = (f"{_subject(meta)} {meta['mode']} b{meta['batch_size']} "
+                   f"{meta.get('dtype', 'fp32')}")
+        for name, breaks in meta.get('graph_breaks', {}).items():
+            eager = results[name]['images_per_s']['median']
+            compiled = results[compiled_name(name)]['images_per_s']['median']
+            first = meta['first_step_s']
+            lines.append(f"| {setting} | {name} | {eager:.2f} | {compiled:.2f} | "
+                         f"{compiled / eager:.2f}x | {first[name]:.1f} / "
+                         f"{first[compiled_name(name)]:.1f} | {_count_breaks(breaks)} |")
+    return '\n'.join(lines)
+
+
+def _count_breaks(breaks: dict) -> str:
+    """'0', or per part ('backbone 0, neck 0') for whole models."""
+    if 'breaks' in breaks:
+        return str(breaks['breaks'])
+    return ', '.join(f"{part} {found['breaks']}" for part, found in breaks.items())
+
+
 def plot_report(reports: List[dict], path: str) -> None:
     """Horizontal bars of median images/s (min-max whiskers), one panel per report."""
     import matplotlib

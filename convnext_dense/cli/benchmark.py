@@ -69,8 +69,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='backbone mode: stochastic depth of the last block, the same '
                              'linear schedule for every implementation (training steps)')
     parser.add_argument('--compile', action='store_true',
-                        help='backbone mode: torch.compile every model; config mode: also time '
-                             'each model with its backbone and neck compiled, beside eager')
+                        help='also time each model compiled, beside eager (backbone mode: the '
+                             'whole backbone; config mode: its backbone and neck); compile time '
+                             'and graph breaks are reported apart')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
     parser.add_argument('--tf32', action=argparse.BooleanOptionalAction, default=True,

@@ -1,11 +1,12 @@
-"""Combine benchmark reports (``benchmark --json``) into one bar chart and a Markdown table.
+"""Combine benchmark reports (``benchmark --json``) into one bar chart and a Markdown table
+(and a table of eager / compiled pairs, for ``--compile`` reports).
 
     convnext-dense plot-benchmarks work_dirs/bench/*.json --out docs/results/benchmark.png
 """
 import json
 
 from ..benchmark import plot_report, validate_report
-from ..benchmark.report import format_markdown
+from ..benchmark.report import format_compiled_markdown, format_markdown
 from .common import command_parser
 
 
@@ -22,5 +23,8 @@ def main(argv=None) -> None:
         reports.append(report)
     plot_report(reports, args.out)
     print(format_markdown(reports))
+    compiled = [report for report in reports if 'graph_breaks' in report['meta']]
+    if compiled:
+        print(format_compiled_markdown(compiled))
     print(f'plot: {args.out}')
 

@@ -5,6 +5,7 @@ import torch
 from convnext_dense.benchmark import (BackboneBenchmarkSettings, ImplementationsDisagree,
                                       run_backbone_benchmark, validate_report)
 from convnext_dense.benchmark import implementations
+from convnext_dense.benchmark.report import format_compiled_markdown
 from convnext_dense.models.backbones.convnext import resolve_arch
 
 TINY = dict(arch='atto', img_size=64, batch_size=2, warmup=1, rounds=2)
@@ -64,3 +65,18 @@ def test_drop_path_rate_reaches_every_implementation():
     expected = [round(r, 6) for r in torch.linspace(0, 0.4, blocks).tolist() if r > 0]
     for name, found in rates.items():  # torchvision also keeps the first block's p=0 module
         assert [r for r in found if r > 0] == expected, name
+
+
+def test_compile_times_each_implementation_beside_its_compiled_twin():
+    settings = BackboneBenchmarkSettings(compile=dict(backend='eager'), **TINY)
+    report = run_backbone_benchmark(settings, ['ours', 'timm'], show_progress=False)
+    validate_report(report)
+    assert list(report['results']) == ['ours', 'ours (compiled)', 'timm', 'timm (compiled)']
+    meta = report['meta']
+    assert meta['graph_breaks'] == {name: dict(graphs=1, breaks=0, reasons=[])
+                                    for name in ('ours', 'timm')}
+    assert set(meta['first_step_s']) == set(report['results'])
+    assert report['results']['ours (compiled)']['max_abs_diff'] is None  # not checked
+    rows = format_compiled_markdown([report]).splitlines()[2:]
+    assert [row.split(' | ')[1] for row in rows] == ['ours', 'timm']
+    assert all(row.endswith('| 0 |') for row in rows)

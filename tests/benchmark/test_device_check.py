@@ -29,6 +29,17 @@ def test_the_gpu_plan_covers_what_a_gpu_must_prove():
             'backbone_v1_fp32_b64', 'backbone_v1_bf16_b256', 'backbone_v2_fp16_b64',
             'model_mask-rcnn_train', 'model_cascade-mask-rcnn_infer',
             'model_upernet_train'} <= set(names)
+    compiled = [name for name in names if name.startswith('compiled_')]
+    assert names[-len(compiled):] == compiled  # after everything else, as the budget allows
+    assert {'compiled_backbone_v1_fp16', 'compiled_backbone_v2_bf16',
+            'compiled_model_mask-rcnn_train_fp16', 'compiled_model_cascade-mask-rcnn_infer_bf16',
+            'compiled_model_upernet_train_bf16'} <= set(compiled)
+
+
+def test_only_takes_names_and_patterns(tmp_path):
+    results = run_checks('cpu', str(tmp_path), budget_s=-1, only=['with_cp', 'compiled_*'])
+    assert [r.name for r in results] == ['with_cp'] + [
+        name for name, _ in plan('cpu') if name.startswith('compiled_')]
 
 
 @pytest.mark.slow

@@ -28,3 +28,16 @@ def test_unknown_scope_is_refused(tmp_path):
     with pytest.raises(ValueError, match="default_scope 'mmpretrain' is not a task"):
         run_model_benchmark(ModelBenchmarkSettings(img_size=32, batch_size=1), [str(config)],
                             show_progress=False)
+
+
+def test_compile_times_the_model_beside_its_compiled_twin():
+    settings = ModelBenchmarkSettings(img_size=64, batch_size=1, mode='infer', warmup=0,
+                                      rounds=1, compile=dict(backend='eager'))
+    report = run_model_benchmark(settings, [DEMO.format('mask-rcnn')], show_progress=False)
+    validate_report(report)
+    name = 'mask-rcnn_convnext-atto_toy'
+    assert list(report['results']) == [name, f'{name} (compiled)']
+    found = report['meta']['graph_breaks'][name]
+    assert list(found) == ['backbone', 'neck']
+    assert all(part['breaks'] == 0 and part['graphs'] == 1 for part in found.values())
+    assert set(report['meta']['first_step_s']) == set(report['results'])

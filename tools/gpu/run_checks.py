@@ -21,7 +21,8 @@ def main(argv=None) -> int:
     parser.add_argument('--budget-s', type=float, default=480,
                         help='no check starts after this many seconds (default 8 minutes)')
     parser.add_argument('--only', nargs='+', metavar='CHECK',
-                        help='run these checks only (names: --list)')
+                        help="run these checks only: names or shell patterns such as 'compiled_*' "
+                        '(names: --list)')
     parser.add_argument('--list', action='store_true', help='print the checks, in order')
     args = parser.parse_args(argv)
     if args.list:
