@@ -4,9 +4,13 @@
 in fp32 that all of them produce our outputs, then times them interleaved in the requested mode,
 dtype and memory format, and returns a report (see :mod:`.report` for its schema). With
 ``compile``, each is timed beside its ``torch.compile``'d twin (:mod:`.compiled`).
+
+An implementation named with ``-v2`` (``ours-v2``, ``timm-v2``) is its ConvNeXt V2 (GRN) whatever
+``use_grn`` says, so V1 and V2 can be timed in one run (``--impls ours,ours-v2``); outputs are
+checked equal within each version, against its first implementation.
 """
 from dataclasses import asdict, dataclass
-from typing import Dict, Sequence, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -14,7 +18,7 @@ from torch import nn
 
 from ..engine.compile import compile_options
 from ..engine.precision import set_tf32
-from .compiled import first_step_seconds, graph_breaks, with_compiled_twins
+from .compiled import COMPILED_SUFFIX, first_step_seconds, graph_breaks, with_compiled_twins
 from .complexity import count_flops, count_parameters
 from .device import device_backend, matmul_peak_flops, torch_threads
 from .harness import (DTYPES, RunSettings, autocast_dtype, check_agreement, inference_step,
@@ -27,6 +31,7 @@ from .report import build_results, environment
 # magnitude ~1.
 AGREEMENT_ATOL = 1e-4
 AGREEMENT_RTOL = 1e-4
+V2_SUFFIX = '-v2'
 
 
 @dataclass
@@ -58,14 +63,18 @@ def _measure(settings: BackboneBenchmarkSettings, impls: Sequence[str],
              show_progress: bool) -> dict:
     backend = device_backend(settings.device)
     set_tf32(settings.tf32)
-    state = reference_weights(settings.arch, settings.use_grn, settings.seed)
-    models = _build_all(impls, settings, state)
+    models = _build_all(impls, settings)
     generator = torch.Generator().manual_seed(settings.seed)
     batch = torch.randn(settings.batch_size, 3, settings.img_size, settings.img_size,
                         generator=generator)
 
-    differences = _check_fp32_agreement(models, batch)
-    flops = count_flops(models[next(iter(models))], (batch[:1], ))
+    groups = _version_groups(models, settings)
+    differences = {}
+    for group in groups:
+        differences.update(_check_fp32_agreement({name: models[name] for name in group}, batch))
+    flops = {}
+    for group in groups:
+        flops.update(dict.fromkeys(group, count_flops(models[group[0]], (batch[:1], ))))
     peak = matmul_peak_flops(backend, DTYPES[settings.dtype])
     batch = _place(models, batch, settings, backend)
     options = compile_options(settings.compile)
@@ -76,6 +85,8 @@ def _measure(settings: BackboneBenchmarkSettings, impls: Sequence[str],
             for name, model in models.items()}
         models = with_compiled_twins(models, options, lambda model, o: model.compile(**o))
         differences = {name: differences.get(name) for name in models}
+        flops = {name: flops.get(name, flops.get(name[:-len(COMPILED_SUFFIX)]))
+                 for name in models}
     steps = _make_steps(models, batch, settings, backend)
     if options is not None:
         compiled_meta['first_step_s'] = {name: first_step_seconds(step, backend)
@@ -84,26 +95,45 @@ def _measure(settings: BackboneBenchmarkSettings, impls: Sequence[str],
     memory = measure_peak_memory(steps, backend)
 
     params = {name: count_parameters(model) for name, model in models.items()}
-    results = build_results(timings, memory, params, dict.fromkeys(models, flops),
+    results = build_results(timings, memory, params, flops,
                             settings.batch_size, settings.mode, peak, differences)
     meta = dict(kind='backbone', **asdict(settings), **compiled_meta,
                 threads_used=torch.get_num_threads(),
                 impls=list(models), device_name=backend.name(), matmul_peak_gflops=peak / 1e9,
-                agreement=dict(reference=next(iter(models)), atol=AGREEMENT_ATOL,
+                agreement=dict(reference=', '.join(group[0] for group in groups),
+                               atol=AGREEMENT_ATOL,
                                rtol=AGREEMENT_RTOL, checked_in='fp32'),
                 environment=environment())
     return dict(meta=meta, results=results)
 
 
-def _build_all(impls: Sequence[str], settings: BackboneBenchmarkSettings,
-               state) -> Dict[str, nn.Module]:
+def _version(name: str, settings: BackboneBenchmarkSettings) -> Tuple[str, bool]:
+    """The implementation an ``--impls`` entry names, and whether it is V2 (GRN)."""
+    if name.endswith(V2_SUFFIX):
+        return name[:-len(V2_SUFFIX)], True
+    return name, settings.use_grn
+
+
+def _version_groups(models: Dict[str, nn.Module],
+                    settings: BackboneBenchmarkSettings) -> List[List[str]]:
+    """The models' names grouped by version (V1, V2), in their order."""
+    groups: Dict[bool, List[str]] = {}
+    for name in models:
+        groups.setdefault(_version(name, settings)[1], []).append(name)
+    return list(groups.values())
+
+
+def _build_all(impls: Sequence[str], settings: BackboneBenchmarkSettings) -> Dict[str, nn.Module]:
     if not impls:
         raise ValueError('--impls is empty; name at least one implementation.')
-    models = {}
+    models, states = {}, {}
     for name in impls:
+        implementation, use_grn = _version(name, settings)
+        if use_grn not in states:
+            states[use_grn] = reference_weights(settings.arch, use_grn, settings.seed)
         try:
-            models[name] = build_implementation(name, settings.arch, settings.use_grn, state,
-                                                settings.drop_path_rate)
+            models[name] = build_implementation(implementation, settings.arch, use_grn,
+                                                states[use_grn], settings.drop_path_rate)
         except MissingImplementationError as error:
             print_log(f'Skipping {name}: {error}', logger='current')
     if not models:

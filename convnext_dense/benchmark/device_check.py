@@ -21,7 +21,7 @@ test keeps the driver working where no GPU is (``tools/gpu/README.md``).
 6. ``model_*``: training steps (AMP) and inference of Mask R-CNN, Cascade Mask R-CNN and
    UperNet (ours beside the stock mmdet / mmseg ConvNeXt-T configs), with peak memory.
 7. ``compiled_*``: eager beside ``torch.compile`` in fp16 and bf16 autocast: ConvNeXt-T and
-   V2-T inference (ours and timm, batch 256, as timm's table), then the three T models'
+   V2-T inference in one run (ours and timm, batch 256, as timm's table), then the three T models'
    training steps and inference (backbone and neck compiled), with compile time and graph
    breaks.
 
@@ -46,10 +46,8 @@ from ..engine.config import CONFIG_ROOT
 ANCHORS = {
     'backbone_v1_fp32_b64': ('ConvNeXt-T paper, A100, TF32 + channels_last: 1943.5 img/s', 1943.5),
     'backbone_v1_bf16_b256': ('timm, RTX 4090, convnext_tiny AMP eager: 4815 img/s', 4815.0),
-    'compiled_backbone_v1': ('timm, RTX 4090, convnext_tiny AMP: eager 4815, compiled 6698 img/s',
-                             6698.0),
-    'compiled_backbone_v2': ('timm, RTX 4090, convnextv2_tiny AMP: eager 2142, compiled 6254 '
-                             'img/s', 6254.0),
+    'compiled_backbone': ('timm, RTX 4090, AMP, eager / compiled: convnext_tiny 4815 / 6698, '
+                          'convnextv2_tiny 2142 / 6254 img/s', 6698.0),
     'model_mask-rcnn_train': ('mmdet Mask R-CNN ConvNeXt-T, training memory: 7.3 GB', 7.3 * 1024),
     'model_upernet_infer': ('mmseg UperNet ConvNeXt-T, V100: 19.9 FPS', 19.9),
 }
@@ -91,7 +89,7 @@ class Sizes:
     backbone_dtypes: tuple
     rounds: int
     compiled_dtypes: tuple
-    compiled_backbones: tuple  # 'v1', 'v2'
+    compiled_backbone_impls: tuple  # implementations, V2 as NAME-v2 (backbone.py)
     compiled_models: tuple  # (family, mode) pairs
     compile: Union[bool, dict]  # the benchmarks' compile setting (torch.compile options)
 
@@ -104,7 +102,8 @@ SIZES = {
                   model_configs=PAPER_CONFIGS,
                   model_img_size=dict(train=1024, infer=800), model_amp_dtype='fp16',
                   backbone_dtypes=('fp32', 'bf16', 'fp16'), rounds=10,
-                  compiled_dtypes=('fp16', 'bf16'), compiled_backbones=('v1', 'v2'),
+                  compiled_dtypes=('fp16', 'bf16'),
+                  compiled_backbone_impls=('ours', 'timm', 'ours-v2', 'timm-v2'),
                   compiled_models=tuple((family, mode) for family in PAPER_CONFIGS
                                         for mode in ('train', 'infer')),
                   compile=True),
@@ -117,7 +116,8 @@ SIZES = {
                  # One check of each kind proves the driver; dynamo's capture without
                  # inductor's code generation, which costs minutes on 2 cores (inductor on CPU
                  # is proven by tests/engine/test_compile.py).
-                 compiled_backbones=('v2', ), compiled_models=(('mask-rcnn', 'train'), ),
+                 compiled_backbone_impls=('ours', 'ours-v2'),
+                 compiled_models=(('mask-rcnn', 'train'), ),
                  compile=dict(backend='eager')),
 }
 
@@ -152,9 +152,7 @@ def plan(device: str) -> List[tuple]:
             checks.append((f'model_{family}_{mode}', _bound(check_model, family=family,
                                                              mode=mode)))
     for dtype in sizes.compiled_dtypes:
-        for version in sizes.compiled_backbones:
-            checks.append((f'compiled_backbone_{version}_{dtype}',
-                           _bound(check_compiled_backbone, use_grn=version == 'v2', dtype=dtype)))
+        checks.append((f'compiled_backbone_{dtype}', _bound(check_compiled_backbone, dtype=dtype)))
     for dtype in sizes.compiled_dtypes:
         for family, mode in sizes.compiled_models:
             checks.append((f'compiled_model_{family}_{mode}_{dtype}',
@@ -352,14 +350,15 @@ def check_backbone(device: str, sizes: Sizes, work: str, use_grn: bool, dtype: s
     return True, figures, report
 
 
-def check_compiled_backbone(device: str, sizes: Sizes, work: str, use_grn: bool, dtype: str):
-    """Ours and timm, eager and compiled, inference at the largest batch; passes when every
-    compiled backbone is one graph."""
+def check_compiled_backbone(device: str, sizes: Sizes, work: str, dtype: str):
+    """V1 and V2, ours and timm, eager and compiled, inference at the largest batch; passes
+    when every compiled backbone is one graph."""
     from .backbone import BackboneBenchmarkSettings, run_backbone_benchmark
     report = run_backbone_benchmark(BackboneBenchmarkSettings(
-        arch=sizes.backbone_arch, use_grn=use_grn, img_size=sizes.backbone_img_size,
+        arch=sizes.backbone_arch, img_size=sizes.backbone_img_size,
         batch_size=sizes.backbone_batches[-1], dtype=dtype, channels_last=True, device=device,
-        rounds=sizes.rounds, compile=sizes.compile), ('ours', 'timm'), show_progress=False)
+        rounds=sizes.rounds, compile=sizes.compile), sizes.compiled_backbone_impls,
+        show_progress=False)
     figures = {f'img/s {k}': v['images_per_s']['median'] for k, v in report['results'].items()}
     figures.update(_compile_figures(report['meta']))
     breaks = report['meta']['graph_breaks']

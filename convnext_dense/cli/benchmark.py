@@ -55,7 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--arch', default='tiny', help='backbone mode: ConvNeXt size')
     parser.add_argument('--v2', action='store_true', help='backbone mode: ConvNeXt V2 (GRN)')
     parser.add_argument('--impls', default='ours,timm,torchvision,mmpretrain',
-                        help='backbone mode: comma-separated implementations')
+                        help='backbone mode: comma-separated implementations; NAME-v2 is '
+                             "NAME's ConvNeXt V2 (V1 beside V2 in one run: ours,ours-v2)")
     parser.add_argument('--img-size', type=int, default=None,
                         help='square input side (default 224 backbone, 512 model)')
     parser.add_argument('--batch-size', type=int, default=None,

@@ -31,13 +31,21 @@ class CompileOptionError(InputError, TypeError):
 
 def compile_options(value: Union[None, bool, dict]) -> Optional[dict]:
     """The ``torch.compile`` keyword arguments the config's ``compile`` asks for, or None for
-    eager (``None`` / ``False``)."""
+    eager (``None`` / ``False``).
+
+    Static shapes unless the config says otherwise (``dynamic``): a new input size compiles
+    anew. With torch's default, the second size makes dynamo retry with symbolic sizes, and
+    inductor's layout code then fails on the backbone's channels-last maps (torch 2.14.1:
+    ``cannot determine truth value of Relational: 40*((s0//4)) < 40``), which ended the first
+    multi-scale training step. Past ``torch._dynamo.config.recompile_limit`` sizes a part runs
+    eager, so compiling pays for fixed-size inputs (crops) more than for multi-scale ones.
+    """
     if value is None or value is False:
         return None
     if value is True:
-        return {}
+        return dict(dynamic=False)
     if isinstance(value, dict):
-        return dict(value)
+        return dict(dict(dynamic=False), **value)
     raise CompileOptionError(f'compile = {value!r}: give True, False or a dict of '
                              f'torch.compile options.')
 

@@ -80,3 +80,18 @@ def test_compile_times_each_implementation_beside_its_compiled_twin():
     rows = format_compiled_markdown([report]).splitlines()[2:]
     assert [row.split(' | ')[1] for row in rows] == ['ours', 'timm']
     assert all(row.endswith('| 0 |') for row in rows)
+
+
+def test_v1_and_v2_are_timed_in_one_run_each_checked_against_its_own_version():
+    report = run_backbone_benchmark(BackboneBenchmarkSettings(**TINY),
+                                    ['ours', 'timm', 'ours-v2', 'timm-v2'], show_progress=False)
+    results = report['results']
+    assert list(results) == ['ours', 'timm', 'ours-v2', 'timm-v2']
+    assert results['ours']['max_abs_diff'] == results['ours-v2']['max_abs_diff'] == 0
+    assert results['timm']['max_abs_diff'] <= 1e-4 and results['timm-v2']['max_abs_diff'] <= 1e-4
+    # Per block V2 adds GRN's gamma and beta (2 x 4C) and drops layer scale (C).
+    spec = resolve_arch('atto')
+    added = 7 * sum(c * d for c, d in zip(spec.channels, spec.depths))
+    assert (results['ours-v2']['params_m'] - results['ours']['params_m']) * 1e6 == \
+        pytest.approx(added, abs=1)
+    assert report['meta']['agreement']['reference'] == 'ours, ours-v2'

@@ -31,7 +31,7 @@ def test_the_gpu_plan_covers_what_a_gpu_must_prove():
             'model_upernet_train'} <= set(names)
     compiled = [name for name in names if name.startswith('compiled_')]
     assert names[-len(compiled):] == compiled  # after everything else, as the budget allows
-    assert {'compiled_backbone_v1_fp16', 'compiled_backbone_v2_bf16',
+    assert {'compiled_backbone_fp16', 'compiled_backbone_bf16',
             'compiled_model_mask-rcnn_train_fp16', 'compiled_model_cascade-mask-rcnn_infer_bf16',
             'compiled_model_upernet_train_bf16'} <= set(compiled)
 

@@ -23,10 +23,34 @@ LOSS_TOL = dict(rtol=1e-4, atol=1e-5)
 OUTPUT_TOL = dict(rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.parametrize('value, options', [(None, None), (False, None), (True, {}),
-                                            (dict(mode='max-autotune'), dict(mode='max-autotune'))])
+@pytest.fixture(autouse=True)
+def fresh_dynamo():
+    """Each test compiles from scratch: dynamo remembers the shapes a function was compiled for
+    across the process (they decide automatic dynamic shapes and the recompile limit)."""
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+@pytest.mark.parametrize('value, options', [
+    (None, None), (False, None), (True, dict(dynamic=False)),
+    (dict(mode='max-autotune'), dict(mode='max-autotune', dynamic=False)),
+    (dict(dynamic=None), dict(dynamic=None))])
 def test_compile_options(value, options):
     assert compile_options(value) == options
+
+
+@pytest.mark.slow
+def test_a_new_input_size_recompiles_instead_of_failing():
+    """The second input size a compiled backbone meets (multi-scale training does this at once)
+    used to make dynamo retry with dynamic shapes, where inductor's layout code fails on our
+    channels-last maps ('cannot determine truth value of Relational: 8*((s0//4)) < 8')."""
+    from convnext_dense.models import ConvNeXt
+    model = ConvNeXt(arch=dict(depths=[1, 1, 1, 1], channels=[8, 16, 24, 32])).train()
+    model.compile(**compile_options(True))
+    for side in (32, 64):
+        sum(f.mean() for f in model(torch.randn(1, 3, side, side))).backward()
+        assert all(p.grad is not None for p in model.parameters())
 
 
 def test_a_bad_compile_value_is_named():
