@@ -8,14 +8,12 @@ generation) and the graphs and graph breaks dynamo finds in what was compiled
 """
 import copy
 import time
-from typing import Callable, Dict, Union
+from typing import Callable, Dict
 
 import torch
 from torch import nn
 
 COMPILED_SUFFIX = ' (compiled)'
-
-CompileSetting = Union[bool, dict]
 
 
 def compiled_name(name: str) -> str:

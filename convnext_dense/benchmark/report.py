@@ -223,7 +223,7 @@ def _plot_panel(axis, report: dict) -> None:
     medians = [entry['images_per_s']['median'] for _, entry in ranked]
     lows = [m - entry['images_per_s']['min'] for m, (_, entry) in zip(medians, ranked)]
     highs = [entry['images_per_s']['max'] - m for m, (_, entry) in zip(medians, ranked)]
-    colours = ['tab:orange' if name == 'ours' or name.startswith(('ours ', 'soft_nms'))
+    colours = ['tab:orange' if name == 'ours' or name.startswith(('ours ', 'ours-', 'soft_nms'))
                else 'tab:blue' for name in names]
     rows = range(len(names))
     axis.barh(rows, medians, height=0.45, xerr=[lows, highs], color=colours, capsize=3)
